@@ -1,0 +1,42 @@
+import { resolve } from 'node:path';
+import { groundTokenAbi, rewardsDistributorAbi } from '@groundwork/abi';
+import { BaseError, connectChain, DEV_KEYS } from '@groundwork/node';
+import { type Address, type Hex, parseEventLogs } from 'viem';
+import type { ClaimOptions } from '../main.ts';
+import { readRuntime } from '../runtime.ts';
+
+/**
+ * `groundwork claim --account <address>`: asks the node what the account is
+ * owed (with its proof) and sends the claim. Anyone may relay a claim; the
+ * tokens always go to the account.
+ */
+export async function claimCommand(opts: ClaimOptions): Promise<number> {
+  const account = opts.account;
+  if (!account || !/^0x[0-9a-fA-F]{40}$/.test(account)) throw new BaseError('USAGE', '--account takes a 0x-prefixed address');
+  const runtime = readRuntime(resolve(opts['data-dir'] ?? '.groundwork'));
+  const api = opts.api ?? runtime?.apiUrl;
+  if (!api) throw new BaseError('USAGE', 'no node to ask: start `groundwork up` or pass --api <url>');
+  const status = (await (await fetch(`${api}/v1/status`)).json()) as { rpcUrl: string; contracts: { distributor: Address; token: Address } };
+  const res = await fetch(`${api}/v1/accounts/${account}/claimable`);
+  if (!res.ok) throw new BaseError('API_ERROR', `node answered ${res.status}: ${await res.text()}`);
+  const c = (await res.json()) as { cumulativeAmount: string; claimable: string; proof: Hex[]; epoch: number | null };
+  if (BigInt(c.claimable) === 0n) {
+    process.stdout.write(`nothing to claim for ${account} (cumulative ${c.cumulativeAmount}, epoch ${c.epoch ?? '-'})\n`);
+    return 0;
+  }
+  const clients = await connectChain(opts.rpc ?? runtime?.rpcUrl ?? status.rpcUrl);
+  const w = clients.walletFor((opts['private-key'] ?? DEV_KEYS[0]) as Hex);
+  const hash = await w.writeContract({
+    address: status.contracts.distributor,
+    abi: rewardsDistributorAbi,
+    functionName: 'claim',
+    args: [account as Address, BigInt(c.cumulativeAmount), c.proof],
+  });
+  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== 'success') throw new BaseError('CLAIM_REVERTED', `claim reverted in ${hash}`);
+  const moved = parseEventLogs({ abi: groundTokenAbi, logs: receipt.logs, eventName: 'Transfer' })
+    .filter((l) => l.address.toLowerCase() === status.contracts.token.toLowerCase())
+    .reduce((s, l) => s + l.args.value, 0n);
+  process.stdout.write(`claimed ${moved} base units for ${account} in ${hash}\n`);
+  return 0;
+}

@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+import { BaseError } from '@groundwork/node';
+import { claimCommand } from './commands/claim.ts';
+import { upCommand } from './commands/up.ts';
+import { verifyEpochCommand } from './commands/verifyEpoch.ts';
+
+export const USAGE = `groundwork — run and check a Groundwork DePIN network
+
+Usage:
+  groundwork up [options]                 start a local network: anvil, contracts, node, simulated fleet
+  groundwork verify-epoch <bundle.json>   re-run an epoch from its bundle and the chain; exit 1 on mismatch
+  groundwork claim --account <address>    claim what an account is owed (anyone may relay a claim)
+  groundwork help                         this text
+
+Options of up:
+  --data-dir <dir>        where the chain state, database and bundles live (default ./.groundwork)
+  --port <n>              API port (default 8787; 0 picks a free one)
+  --chain-port <n>        local anvil port (default 8545; 0 picks a free one)
+  --rpc <url>             use this chain instead of a local anvil
+  --devices <n>           simulated devices (default 50; 0 runs no fleet)
+  --epoch-seconds <s>     epoch length of a new network (default 3600)
+  --epochs <k>            with --exit: how many epochs to run
+  --exit                  run --epochs epochs, have operators claim, print a summary, exit
+  --json                  print the summary as one JSON object on stdout
+  --seed <text>           fleet seed (default "groundwork")
+  --log-level <level>     node log level (log file: <data-dir>/node.log)
+
+Options of verify-epoch:
+  --rpc <url>             chain to check against (default: the local network of --data-dir)
+  --data-dir <dir>        local network whose chain to use when --rpc is not given
+  --json                  print the report as JSON
+
+Options of claim:
+  --account <address>     beneficiary to claim for
+  --api <url>             node API (default: the running local network of --data-dir)
+  --rpc <url>             chain (default: from the node's /v1/status)
+  --private-key <hex>     key that sends the transaction (default: a local development key)
+`;
+
+/** Runs one CLI invocation; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'up':
+        return await upCommand(parse(rest, UP_OPTIONS).values);
+      case 'verify-epoch': {
+        const { values, positionals } = parse(rest, VERIFY_OPTIONS, true);
+        if (positionals.length !== 1) throw new BaseError('USAGE', 'verify-epoch takes one bundle file');
+        return await verifyEpochCommand(positionals[0]!, values);
+      }
+      case 'claim':
+        return await claimCommand(parse(rest, CLAIM_OPTIONS).values);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return 0;
+      default:
+        process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof BaseError) {
+      process.stderr.write(`error ${err.code}: ${err.message}\n`);
+      return err.code === 'USAGE' ? 2 : 1;
+    }
+    process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+const UP_OPTIONS = {
+  'data-dir': { type: 'string' },
+  port: { type: 'string' },
+  'chain-port': { type: 'string' },
+  rpc: { type: 'string' },
+  devices: { type: 'string' },
+  'epoch-seconds': { type: 'string' },
+  epochs: { type: 'string' },
+  exit: { type: 'boolean' },
+  json: { type: 'boolean' },
+  seed: { type: 'string' },
+  'log-level': { type: 'string' },
+  config: { type: 'string' },
+} as const;
+const VERIFY_OPTIONS = { rpc: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' } } as const;
+const CLAIM_OPTIONS = {
+  account: { type: 'string' },
+  api: { type: 'string' },
+  rpc: { type: 'string' },
+  'private-key': { type: 'string' },
+  'data-dir': { type: 'string' },
+} as const;
+
+export type UpOptions = ReturnType<typeof parse<typeof UP_OPTIONS>>['values'];
+export type VerifyOptions = ReturnType<typeof parse<typeof VERIFY_OPTIONS>>['values'];
+export type ClaimOptions = ReturnType<typeof parse<typeof CLAIM_OPTIONS>>['values'];
+
+function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T, positionals = false) {
+  try {
+    return parseArgs({ args, options, allowPositionals: positionals, strict: true });
+  } catch (err) {
+    throw new BaseError('USAGE', `${(err as Error).message}\n\n${USAGE}`);
+  }
+}
+
+/** Parses a non-negative integer flag, failing with the expected format. */
+export function intFlag(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new BaseError('USAGE', `--${name} takes a whole number, got "${value}"`);
+  return Number(value);
+}

@@ -1,0 +1,260 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { emissionScheduleAbi, rewardsDistributorAbi } from '@groundwork/abi';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { EventEmitter } from 'node:events';
+import type { Hex } from 'viem';
+import type { ChainClients } from '../chain/clients.ts';
+import type { Deployment } from '../chain/deployment.ts';
+import type { ChainIndexer } from '../chain/indexer.ts';
+import { signRoot, submitRoot } from '../chain/oracle.ts';
+import type { Logger } from '../internal/logger.ts';
+import type { Metrics } from '../internal/metrics.ts';
+import { Mutex } from '../internal/mutex.ts';
+import { type GroundworkModule, requireParam } from '../modules/types.ts';
+import { serializeRewardOutput } from '../rewards/computeRewards.ts';
+import type { Db } from '../store/db.ts';
+import type { Verifier } from '../verify/verifier.ts';
+import { BUNDLE_FORMAT, type BundleInputs, computeEpoch, type EpochBundle, hashBundle } from './bundle.ts';
+
+export const EPOCH_SECONDS_PARAM = 'epoch.seconds';
+
+export interface EpochCloserOptions {
+  db: Db;
+  clients: ChainClients;
+  deployment: Deployment;
+  indexer: ChainIndexer;
+  verifier: Verifier;
+  /** Waits until no ingest batch is between taking its receive time and committing. */
+  ingestBarrier: () => Promise<void>;
+  modules: GroundworkModule[];
+  oracleKeys: Hex[];
+  submitterKey: Hex;
+  dataDir: string;
+  log: Logger;
+  metrics: Metrics;
+  now?: () => number;
+}
+
+export interface EpochCloserEvents {
+  closed: [epoch: number];
+  submitted: [epoch: number, tx: Hex];
+}
+
+/** Streams the epoch's accepted envelopes (device, seq, sig) into keccak256; see docs/REWARDS.md. */
+async function digestInputs(db: Db, startMs: number, endMs: number): Promise<{ digest: Hex; count: number }> {
+  const h = keccak_256.create();
+  let count = 0;
+  const rows = await db
+    .selectFrom('contributions as c')
+    .innerJoin('envelopes as e', 'e.id', 'c.envelope_id')
+    .select(['c.device_id', 'e.seq', 'e.sig'])
+    .where('c.at', '>=', startMs)
+    .where('c.at', '<', endMs)
+    .orderBy('c.device_id')
+    .orderBy('e.seq')
+    .execute();
+  for (const r of rows) {
+    h.update(Buffer.from(`${r.device_id}:${r.seq}:${r.sig}\n`, 'utf8'));
+    count++;
+  }
+  return { digest: `0x${Buffer.from(h.digest()).toString('hex')}`, count };
+}
+
+/**
+ * Closes epochs at their boundary: drains verification, collects module
+ * inputs, runs the pure reward function, writes the bundle, stores reward
+ * lines and cumulative amounts, then has the oracle keys sign and submits
+ * the root. Each step is recorded so a restart resumes where it stopped.
+ */
+export class EpochCloser extends EventEmitter<EpochCloserEvents> {
+  readonly #lock = new Mutex();
+
+  constructor(private readonly o: EpochCloserOptions) {
+    super();
+  }
+
+  #now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  /** Opens epoch 1 at genesis if no epoch exists yet. */
+  async ensureOpen(): Promise<void> {
+    const any = await this.o.db.selectFrom('epochs').select('epoch').limit(1).executeTakeFirst();
+    if (any) return;
+    const seconds = requireParam(this.o.indexer.params, EPOCH_SECONDS_PARAM);
+    const start = this.o.deployment.genesisTime;
+    await this.o.db
+      .insertInto('epochs')
+      .values({ epoch: 1, start_ms: start, end_ms: start + Number(seconds) * 1000, status: 'open' })
+      .execute();
+  }
+
+  /** Closes every epoch whose end has passed and submits every closed, unsubmitted root. */
+  tick(): Promise<void> {
+    return this.#lock.run(async () => {
+      await this.o.indexer.sync();
+      await this.ensureOpen();
+      for (;;) {
+        const open = await this.o.db.selectFrom('epochs').selectAll().where('status', '=', 'open').executeTakeFirst();
+        if (!open || this.#now() < Number(open.end_ms)) break;
+        await this.#close(open.epoch, Number(open.start_ms), Number(open.end_ms));
+      }
+      const pending = await this.o.db
+        .selectFrom('epochs')
+        .selectAll()
+        .where('status', '=', 'closed')
+        .orderBy('epoch')
+        .execute();
+      for (const e of pending) await this.#submit(e.epoch, e.root as Hex, BigInt(e.total!), e.bundle_hash as Hex);
+    });
+  }
+
+  async #close(epoch: number, startMs: number, endMs: number): Promise<void> {
+    const { db, modules, deployment, clients } = this.o;
+    // Every envelope received before endMs is committed once the barrier passes.
+    await this.o.ingestBarrier();
+    await this.o.verifier.drain();
+    await this.o.indexer.sync();
+    const paramsBlock = this.o.indexer.head;
+    const params = this.o.indexer.params;
+    const pool = (await clients.publicClient.readContract({
+      address: deployment.contracts.schedule,
+      abi: emissionScheduleAbi,
+      functionName: 'poolOf',
+      args: [BigInt(epoch)],
+    })) as bigint;
+    const window = { epoch, startMs, endMs };
+    const bundleModules: BundleInputs['modules'] = [];
+    for (const m of modules) {
+      const devices = await db
+        .selectFrom('devices')
+        .select(['device_id', 'operator'])
+        .where('module', '=', m.id)
+        .where('active', '=', 1)
+        .orderBy('device_id')
+        .execute();
+      const inputs = await m.collectInputs({ db, window, params });
+      bundleModules.push({
+        id: m.id,
+        weight: (params.get(`reward.weight.${m.id}`) ?? 0n).toString(),
+        devices: devices.map((d) => ({ deviceId: d.device_id, beneficiary: d.operator })),
+        inputs,
+      });
+    }
+    const prev = await db
+      .selectFrom('cumulative')
+      .select(['account', 'amount'])
+      .where('epoch', '=', epoch - 1)
+      .orderBy('account')
+      .execute();
+    const { digest, count } = await digestInputs(db, startMs, endMs);
+    const inputs: BundleInputs = {
+      format: BUNDLE_FORMAT,
+      chainId: deployment.chainId,
+      contracts: {
+        distributor: deployment.contracts.distributor,
+        parameters: deployment.contracts.parameters,
+        schedule: deployment.contracts.schedule,
+        registry: deployment.contracts.registry,
+      },
+      epoch,
+      window: { startMs, endMs },
+      paramsBlock,
+      params: Object.fromEntries([...params].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v.toString()])),
+      pool: pool.toString(),
+      inputsDigest: digest,
+      envelopeCount: count,
+      modules: bundleModules,
+      previousCumulative: prev.map((p) => ({ account: p.account, cumulativeAmount: p.amount })),
+    };
+    const { output, root, total } = computeEpoch(inputs, modules);
+    const bundle: EpochBundle = { ...inputs, result: serializeRewardOutput(output), root, total: total.toString() };
+    const bundleHash = hashBundle(bundle);
+    const dir = join(this.o.dataDir, 'bundles');
+    mkdirSync(dir, { recursive: true });
+    const bundlePath = join(dir, `epoch-${String(epoch).padStart(6, '0')}.json`);
+    writeFileSync(bundlePath, `${JSON.stringify(bundle, null, 1)}\n`);
+
+    const nextSeconds = Number(requireParam(params, EPOCH_SECONDS_PARAM));
+    await db.transaction().execute(async (trx) => {
+      for (let i = 0; i < output.lines.length; i += 500) {
+        await trx
+          .insertInto('reward_lines')
+          .values(
+            output.lines.slice(i, i + 500).map((l) => ({
+              epoch,
+              module: l.module,
+              device_id: l.deviceId,
+              beneficiary: l.beneficiary,
+              score: l.score.toString(),
+              amount: l.amount.toString(),
+              reason: l.reason,
+              detail: l.detail ? JSON.stringify(l.detail) : null,
+            })),
+          )
+          .execute();
+      }
+      for (let i = 0; i < output.cumulative.length; i += 500) {
+        await trx
+          .insertInto('cumulative')
+          .values(
+            output.cumulative
+              .slice(i, i + 500)
+              .map((c) => ({ epoch, account: c.account.toLowerCase(), amount: c.cumulativeAmount.toString() })),
+          )
+          .execute();
+      }
+      await trx
+        .updateTable('epochs')
+        .set({
+          status: 'closed',
+          pool: pool.toString(),
+          root,
+          total: total.toString(),
+          epoch_total: output.epochTotal.toString(),
+          bundle_path: bundlePath,
+          bundle_hash: bundleHash,
+          closed_at: this.#now(),
+        })
+        .where('epoch', '=', epoch)
+        .execute();
+      await trx
+        .insertInto('epochs')
+        .values({ epoch: epoch + 1, start_ms: endMs, end_ms: endMs + nextSeconds * 1000, status: 'open' })
+        .execute();
+    });
+    this.o.metrics.epochsClosed.inc();
+    this.o.log.info({ msg: 'epoch closed', epoch, root, total: total.toString(), envelopes: count, lines: output.lines.length });
+    this.emit('closed', epoch);
+  }
+
+  async #submit(epoch: number, root: Hex, total: bigint, bundleHash: Hex): Promise<void> {
+    const { clients, deployment } = this.o;
+    const distributor = deployment.contracts.distributor;
+    const onChain = (await clients.publicClient.readContract({
+      address: distributor,
+      abi: rewardsDistributorAbi,
+      functionName: 'rootOf',
+      args: [BigInt(epoch)],
+    })) as Hex;
+    let tx: Hex;
+    if (BigInt(onChain) !== 0n) {
+      // Already submitted (a restart between mining and recording): take it from the chain.
+      await this.o.indexer.sync();
+      const row = await this.o.db.selectFrom('chain_roots').select('tx_hash').where('epoch', '=', epoch).executeTakeFirst();
+      if (onChain.toLowerCase() !== root.toLowerCase()) {
+        throw new Error(`epoch ${epoch}: chain holds root ${onChain}, this node computed ${root}`);
+      }
+      tx = (row?.tx_hash ?? '0x') as Hex;
+    } else {
+      const submission = { epoch: BigInt(epoch), root, total, bundleHash };
+      const sigs = await signRoot(this.o.oracleKeys, deployment.chainId, distributor, submission);
+      tx = await submitRoot(clients, this.o.submitterKey, distributor, submission, sigs.map((s) => s.signature));
+    }
+    await this.o.db.updateTable('epochs').set({ status: 'submitted', tx_hash: tx }).where('epoch', '=', epoch).execute();
+    await this.o.indexer.sync();
+    this.o.log.info({ msg: 'root submitted', epoch, tx });
+    this.emit('submitted', epoch, tx);
+  }
+}

@@ -1,0 +1,188 @@
+import {
+  canonicalize,
+  type Envelope,
+  parseEnvelope,
+  type ReasonCode,
+  verifyEnvelopeSignature,
+} from '@groundwork/protocol';
+import type { Logger } from '../internal/logger.ts';
+import type { Metrics } from '../internal/metrics.ts';
+import { Mutex } from '../internal/mutex.ts';
+import type { GroundworkModule, Params } from '../modules/types.ts';
+import type { Db } from '../store/db.ts';
+import type { DeviceDirectory, KnownDevice } from '../store/devices.ts';
+
+export type EnvelopeVerdict =
+  | { index: number; status: 'accepted'; seq: number }
+  | { index: number; status: 'rejected'; reason: ReasonCode };
+
+export interface IngestorOptions {
+  db: Db;
+  devices: DeviceDirectory;
+  modules: GroundworkModule[];
+  params: () => Params;
+  log: Logger;
+  metrics: Metrics;
+  now?: () => number;
+}
+
+interface Candidate {
+  index: number;
+  envelope: Envelope;
+  device: KnownDevice;
+  module: GroundworkModule;
+  body: string;
+}
+
+const MAX_SKEW_PARAM = 'ingest.maxSkewMs';
+
+/**
+ * Ingest authenticates and persists, nothing else. Checks, in order: shape
+ * and size → known, active device → signature → seq strictly above the last
+ * accepted → clock skew → kind and body against the device's module. An
+ * envelope is acknowledged only after its transaction commits; a rejected
+ * envelope changes no device state (its seq is not consumed).
+ */
+export class Ingestor {
+  readonly #o: IngestorOptions;
+  readonly #modules: Map<string, GroundworkModule>;
+  // Seq checks and commits happen one batch at a time; signature checks, the
+  // expensive part, run before taking the lock.
+  readonly #commitLock = new Mutex();
+
+  constructor(options: IngestorOptions) {
+    this.#o = options;
+    this.#modules = new Map(options.modules.map((m) => [m.id, m]));
+  }
+
+  /** Verifies and stores a batch; returns one verdict per input, in input order. */
+  async ingestBatch(inputs: readonly unknown[]): Promise<EnvelopeVerdict[]> {
+    const started = performance.now();
+    const verdicts: EnvelopeVerdict[] = new Array(inputs.length);
+    const rejectionsToLog: { device_id: string; reason: ReasonCode; detail: string; seq: number | null; kind: string | null }[] =
+      [];
+    const candidates: Candidate[] = [];
+
+    const reject = (index: number, reason: ReasonCode, device?: KnownDevice, env?: Envelope, detail = '') => {
+      verdicts[index] = { index, status: 'rejected', reason };
+      this.#o.metrics.envelopesRejected.inc({ reason });
+      if (device) rejectionsToLog.push({ device_id: device.deviceId, reason, detail, seq: env?.seq ?? null, kind: env?.kind ?? null });
+    };
+
+    for (let index = 0; index < inputs.length; index++) {
+      const parsed = parseEnvelope(inputs[index]);
+      if (!parsed.ok) {
+        reject(index, parsed.reason);
+        continue;
+      }
+      const env = parsed.envelope;
+      const device = this.#o.devices.get(env.device);
+      if (!device) {
+        reject(index, 'UNKNOWN_DEVICE');
+        continue;
+      }
+      if (!device.active) {
+        reject(index, 'DEVICE_INACTIVE', device, env);
+        continue;
+      }
+      if (!verifyEnvelopeSignature(env, device.keyType, device.publicKey)) {
+        reject(index, 'BAD_SIGNATURE', device, env);
+        continue;
+      }
+      const dot = env.kind.indexOf('.');
+      const module = this.#modules.get(env.kind.slice(0, dot));
+      candidates.push({ index, envelope: env, device, module: module as GroundworkModule, body: '' });
+    }
+
+    await this.#commitLock.run(async () => {
+      // Stamped inside the lock: once the epoch closer holds it past an epoch's
+      // end, every later commit carries a later receivedAt.
+      const receivedAt = (this.#o.now ?? Date.now)();
+      const params = this.#o.params();
+      const maxSkew = Number(params.get(MAX_SKEW_PARAM) ?? 0n);
+      const accepted: Candidate[] = [];
+      const batchSeq = new Map<string, number>();
+      for (const c of candidates) {
+        const env = c.envelope;
+        const last = batchSeq.get(env.device) ?? c.device.lastSeq;
+        if (env.seq <= last) {
+          reject(c.index, 'SEQ_REPLAYED', c.device, env, `last accepted seq ${last}`);
+          continue;
+        }
+        if (Math.abs(env.time - receivedAt) > maxSkew) {
+          reject(c.index, 'CLOCK_SKEW', c.device, env, `device time ${env.time}, node time ${receivedAt}`);
+          continue;
+        }
+        if (!c.module) {
+          reject(c.index, 'UNKNOWN_KIND', c.device, env, env.kind);
+          continue;
+        }
+        if (c.module.id !== c.device.module) {
+          reject(c.index, 'MODULE_MISMATCH', c.device, env, `device is registered for ${c.device.module}`);
+          continue;
+        }
+        const kind = c.module.kinds[env.kind.slice(c.module.id.length + 1)];
+        if (!kind) {
+          reject(c.index, 'UNKNOWN_KIND', c.device, env, env.kind);
+          continue;
+        }
+        const body = kind.body.safeParse(env.body);
+        if (!body.success) {
+          reject(c.index, 'BODY_INVALID', c.device, env, body.error.issues[0]?.message ?? 'invalid body');
+          continue;
+        }
+        c.body = canonicalize(env.body);
+        batchSeq.set(env.device, env.seq);
+        accepted.push(c);
+      }
+
+      if (accepted.length > 0 || rejectionsToLog.length > 0) {
+        await this.#o.db.transaction().execute(async (trx) => {
+          if (accepted.length > 0) {
+            // 1000 envelopes × 7 columns stays under SQLite's 32,766 bound parameters.
+            await trx
+              .insertInto('envelopes')
+              .values(
+                accepted.map((c) => ({
+                  device_id: c.envelope.device,
+                  seq: c.envelope.seq,
+                  time: c.envelope.time,
+                  received_at: receivedAt,
+                  kind: c.envelope.kind,
+                  body: c.body,
+                  sig: c.envelope.sig,
+                })),
+              )
+              .execute();
+            for (const [deviceId, seq] of batchSeq) {
+              await trx.updateTable('devices').set({ last_seq: seq }).where('device_id', '=', deviceId).execute();
+            }
+          }
+          if (rejectionsToLog.length > 0) {
+            await trx
+              .insertInto('rejections')
+              .values(rejectionsToLog.map((r) => ({ ...r, received_at: receivedAt })))
+              .execute();
+          }
+        });
+      }
+      // Only after the commit: the mirror and the verdicts.
+      for (const [deviceId, seq] of batchSeq) {
+        const d = this.#o.devices.get(deviceId);
+        if (d && d.lastSeq < seq) d.lastSeq = seq;
+      }
+      for (const c of accepted) {
+        verdicts[c.index] = { index: c.index, status: 'accepted', seq: c.envelope.seq };
+        this.#o.metrics.envelopesAccepted.inc({ module: c.module.id });
+      }
+    });
+
+    this.#o.metrics.ingestBatchSeconds.observe((performance.now() - started) / 1000);
+    return verdicts;
+  }
+
+  /** Resolves once every batch that has taken its receive time has committed. */
+  barrier(): Promise<void> {
+    return this.#commitLock.run(() => undefined);
+  }
+}

@@ -1,0 +1,106 @@
+import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import type { Db } from '../store/db.ts';
+
+/** A governed number a module reads; `genesis` is written to ParameterRegistry when a network is deployed. */
+export interface ParameterSpec {
+  key: string;
+  /** Genesis value, or a rule deriving it from the network's epoch length (seconds). */
+  genesis: bigint | ((network: { epochSeconds: bigint }) => bigint);
+  description: string;
+}
+
+/** Read access to the governed parameters (mirrored from ParameterRegistry events). */
+export type Params = ReadonlyMap<string, bigint>;
+
+/** Looks up a parameter, failing loudly when governance never set it. */
+export function requireParam(params: Params, key: string): bigint {
+  const v = params.get(key);
+  if (v === undefined) throw new Error(`parameter ${key} is not set in ParameterRegistry`);
+  return v;
+}
+
+export interface KindSpec {
+  /** Schema of the envelope body for this kind. */
+  body: z.ZodType;
+  description: string;
+}
+
+/** An accepted, stored envelope as a module verifier sees it. */
+export interface StoredEnvelope {
+  id: number;
+  deviceId: string;
+  seq: number;
+  time: number;
+  receivedAt: number;
+  kind: string;
+  body: unknown;
+}
+
+export interface DeviceInfo {
+  deviceId: string;
+  module: string;
+  h3Cell: string;
+  operator: string;
+  active: boolean;
+}
+
+/** A module's judgement of one envelope: accepted (with what it contributes) or a reason code. */
+export type ModuleVerdict =
+  | { status: 'accepted'; reason: string; contribution: Record<string, unknown> }
+  | { status: 'rejected'; reason: string };
+
+export interface EpochWindow {
+  epoch: number;
+  startMs: number;
+  endMs: number;
+}
+
+/** A device's score as a module computes it; the core adds the beneficiary. */
+export interface ModuleDeviceScore {
+  deviceId: string;
+  score: bigint;
+  reason: string;
+  detail?: Record<string, string | number>;
+}
+
+/** What a simulated device of a module sends next. */
+export interface SimulatedReading {
+  kind: string;
+  body: Record<string, unknown>;
+}
+
+/**
+ * The one interface between the core and a module. A module lives in its own
+ * folder under `modules/`, exports one of these as default, and the core finds
+ * it there: adding a module touches no core file.
+ */
+export interface GroundworkModule {
+  /** Module id, also the envelope kind prefix and the on-chain `module` of its devices. */
+  id: string;
+  description: string;
+  /** Message kinds by name (the part after `<id>.`). */
+  kinds: Record<string, KindSpec>;
+  /** Governed numbers this module reads; `reward.weight.<id>` among them. */
+  parameters: ParameterSpec[];
+  /**
+   * Verifies one accepted envelope (already authenticated, schema-checked) in
+   * arrival order. Must be deterministic in (envelope, device, params).
+   */
+  verify(args: { envelope: StoredEnvelope; device: DeviceInfo; params: Params }): ModuleVerdict;
+  /**
+   * Aggregates the epoch's contributions into per-device scoring inputs
+   * (JSON-safe), in the database. These inputs go into the epoch bundle.
+   */
+  collectInputs(args: { db: Db; window: EpochWindow; params: Params }): Promise<Record<string, unknown>>;
+  /**
+   * Pure scoring of every device of the module from the collected inputs.
+   * `devices` lists every active device of the module at epoch close (so
+   * silent ones get a zero line with a reason).
+   */
+  score(args: { window: EpochWindow; inputs: Record<string, unknown>; devices: string[]; params: Params }): ModuleDeviceScore[];
+  /** Simulated honest readings for `groundwork up`'s fleet. */
+  simulate?: { intervalMs(params: Params): number; next(args: { deviceIndex: number; now: number; tick: number }): SimulatedReading };
+  /** Extra HTTP routes under `/v1/modules/<id>/`. */
+  routes?(app: FastifyInstance, ctx: { db: Db }): void | Promise<void>;
+}

@@ -1,0 +1,133 @@
+import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Hex } from 'viem';
+import { buildApi } from './api/server.ts';
+import type { ChainClients } from './chain/clients.ts';
+import type { Deployment } from './chain/deployment.ts';
+import { ChainIndexer } from './chain/indexer.ts';
+import { EpochCloser } from './epochs/closer.ts';
+import { Ingestor } from './ingest/ingest.ts';
+import type { Logger } from './internal/logger.ts';
+import { createMetrics, type Metrics } from './internal/metrics.ts';
+import type { Settings } from './internal/settings.ts';
+import { loadModules } from './modules/load.ts';
+import type { GroundworkModule } from './modules/types.ts';
+import { openSqliteStore, type Store } from './store/db.ts';
+import { DeviceDirectory } from './store/devices.ts';
+import { join } from 'node:path';
+import { Verifier } from './verify/verifier.ts';
+
+/** Everything a running node holds; the API reads from it. */
+export interface NodeContext {
+  settings: Settings;
+  store: Store;
+  db: Store['db'];
+  deployment: Deployment;
+  clients: ChainClients;
+  devices: DeviceDirectory;
+  modules: GroundworkModule[];
+  ingestor: Ingestor;
+  verifier: Verifier;
+  indexer: ChainIndexer;
+  closer: EpochCloser;
+  log: Logger;
+  metrics: Metrics;
+  /** Live events for the SSE stream: envelopes, epoch, claim, device. */
+  bus: EventEmitter;
+}
+
+export interface NodeHandle {
+  ctx: NodeContext;
+  app: FastifyInstance;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a node against a deployed network: opens the store, catches up with
+ * the chain, then runs the API, the verifier, the indexer and the epoch
+ * closer until stopped.
+ */
+export async function startNode(o: {
+  settings: Settings;
+  deployment: Deployment;
+  clients: ChainClients;
+  log: Logger;
+  modules?: GroundworkModule[];
+  store?: Store;
+}): Promise<NodeHandle> {
+  const { settings, deployment, clients, log } = o;
+  const metrics = createMetrics({ defaults: true });
+  const store = o.store ?? (await openSqliteStore(join(settings.dataDir, 'node.sqlite')));
+  const db = store.db;
+  const modules = o.modules ?? (await loadModules());
+  const devices = new DeviceDirectory();
+  await devices.load(db);
+  const indexer = new ChainIndexer({ db, clients, deployment, devices, log, metrics });
+  await indexer.load();
+  await indexer.sync();
+  const params = () => indexer.params;
+  const ingestor = new Ingestor({ db, devices, modules, params, log, metrics });
+  const verifier = new Verifier({ db, modules, params, log, metrics });
+  const closer = new EpochCloser({
+    db,
+    clients,
+    deployment,
+    indexer,
+    verifier,
+    ingestBarrier: () => ingestor.barrier(),
+    modules,
+    oracleKeys: settings.oracleKeys as Hex[],
+    submitterKey: settings.deployerKey as Hex,
+    dataDir: settings.dataDir,
+    log,
+    metrics,
+  });
+  const bus = new EventEmitter();
+  bus.setMaxListeners(1000);
+  indexer.on('device', (id) => bus.emit('device', { deviceId: id }));
+  indexer.on('claim', (account, amount) => bus.emit('claim', { account, amount: amount.toString() }));
+  closer.on('closed', (epoch) => bus.emit('epoch', { epoch, status: 'closed' }));
+  closer.on('submitted', (epoch, tx) => bus.emit('epoch', { epoch, status: 'submitted', tx }));
+
+  const ctx: NodeContext = { settings, store, db, deployment, clients, devices, modules, ingestor, verifier, indexer, closer, log, metrics, bus };
+  const app = await buildApi(ctx);
+  await app.listen({ host: settings.api.host, port: settings.api.port });
+  const addr = app.server.address() as AddressInfo;
+  const url = `http://${settings.api.host}:${addr.port}`;
+
+  let stopped = false;
+  const loops: Promise<void>[] = [];
+  const every = (name: string, ms: number, fn: () => Promise<unknown>) => {
+    loops.push(
+      (async () => {
+        while (!stopped) {
+          try {
+            await fn();
+          } catch (err) {
+            if (!stopped) log.warn({ msg: `${name} failed; retrying`, err });
+          }
+          await new Promise((r) => setTimeout(r, ms));
+        }
+      })(),
+    );
+  };
+  every('indexer', settings.chain.pollMs, () => indexer.sync());
+  every('verifier', 250, () => verifier.drain());
+  every('epoch closer', 250, () => closer.tick());
+  log.info({ msg: 'node started', url, modules: modules.map((m) => m.id), devices: devices.size });
+
+  return {
+    ctx,
+    app,
+    url,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await app.close();
+      await Promise.all(loops);
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import type { Generated } from 'kysely';
+
+/** Devices as learned from DeviceRegistry events (never from anywhere else). */
+export interface DeviceTable {
+  device_id: string;
+  key_type: number;
+  public_key: string;
+  module: string;
+  h3_cell: string;
+  operator: string;
+  active: number;
+  registered_block: number;
+  last_seq: number;
+}
+
+/** Accepted envelopes, exactly as signed (body as canonical JSON). */
+export interface EnvelopeTable {
+  id: Generated<number>;
+  device_id: string;
+  seq: number;
+  time: number;
+  received_at: number;
+  kind: string;
+  body: string;
+  sig: string;
+}
+
+/** Ingest rejections of envelopes that named a known device (its audit trail). */
+export interface RejectionTable {
+  id: Generated<number>;
+  device_id: string;
+  received_at: number;
+  reason: string;
+  detail: string;
+  seq: number | null;
+  kind: string | null;
+}
+
+/** One module verdict per accepted envelope. */
+export interface VerdictTable {
+  envelope_id: number;
+  device_id: string;
+  module: string;
+  status: string;
+  reason: string;
+  created_at: number;
+}
+
+/** What a module verifier accepted as a contribution, module-specific `data` (JSON). */
+export interface ContributionTable {
+  envelope_id: number;
+  module: string;
+  device_id: string;
+  at: number;
+  data: string;
+}
+
+export interface CursorTable {
+  name: string;
+  position: number;
+}
+
+export interface EpochTable {
+  epoch: number;
+  start_ms: number;
+  end_ms: number;
+  status: string;
+  pool: string | null;
+  root: string | null;
+  total: string | null;
+  epoch_total: string | null;
+  bundle_path: string | null;
+  bundle_hash: string | null;
+  tx_hash: string | null;
+  closed_at: number | null;
+}
+
+export interface RewardLineTable {
+  epoch: number;
+  module: string;
+  device_id: string;
+  beneficiary: string;
+  score: string;
+  amount: string;
+  reason: string;
+  detail: string | null;
+}
+
+export interface CumulativeTable {
+  epoch: number;
+  account: string;
+  amount: string;
+}
+
+export interface ParamTable {
+  key: string;
+  value: string;
+  block: number;
+}
+
+/** RootSubmitted events seen on chain. */
+export interface ChainRootTable {
+  epoch: number;
+  root: string;
+  total: string;
+  bundle_hash: string;
+  tx_hash: string;
+  block: number;
+}
+
+/** RewardsClaimed events seen on chain. */
+export interface ClaimTable {
+  tx_hash: string;
+  log_index: number;
+  account: string;
+  amount: string;
+  cumulative: string;
+  caller: string;
+  block: number;
+}
+
+export interface Database {
+  devices: DeviceTable;
+  envelopes: EnvelopeTable;
+  rejections: RejectionTable;
+  verdicts: VerdictTable;
+  contributions: ContributionTable;
+  cursors: CursorTable;
+  epochs: EpochTable;
+  reward_lines: RewardLineTable;
+  cumulative: CumulativeTable;
+  params: ParamTable;
+  chain_roots: ChainRootTable;
+  claims: ClaimTable;
+}

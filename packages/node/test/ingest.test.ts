@@ -1,0 +1,160 @@
+import { deviceKeyFromSeed, type Envelope, signEnvelope, type UnsignedEnvelope } from '@groundwork/protocol';
+import uptime from '@groundwork/module-uptime';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Ingestor } from '../src/ingest/ingest.ts';
+import type { Store } from '../src/store/db.ts';
+import type { DeviceDirectory } from '../src/store/devices.ts';
+import { freshStore, loadDirectory, newMetrics, seedDevice, silentLog } from './helpers.ts';
+
+const NOW = 1_767_225_600_000;
+const key = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(1));
+const p256 = deviceKeyFromSeed('p256', new Uint8Array(32).fill(2));
+const inactive = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(3));
+const stranger = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(4));
+const params = new Map<string, bigint>([['ingest.maxSkewMs', 60_000n]]);
+
+function heartbeat(k = key, over: Partial<UnsignedEnvelope> = {}): Envelope {
+  return signEnvelope({ v: 1, device: k.deviceId, seq: 1, time: NOW, kind: 'uptime.heartbeat', body: { uptimeSeconds: 10 }, ...over }, k);
+}
+
+describe('Ingestor', () => {
+  let store: Store;
+  let devices: DeviceDirectory;
+  let ingestor: Ingestor;
+  let cleanup: () => Promise<void>;
+
+  beforeEach(async () => {
+    const f = await freshStore();
+    store = f.store;
+    cleanup = f.cleanup;
+    await seedDevice(store, key);
+    await seedDevice(store, p256);
+    await seedDevice(store, inactive, { active: false });
+    devices = await loadDirectory(store);
+    ingestor = new Ingestor({ db: store.db, devices, modules: [uptime], params: () => params, log: silentLog, metrics: newMetrics(), now: () => NOW });
+  });
+  afterEach(async () => cleanup());
+
+  const stored = () => store.db.selectFrom('envelopes').selectAll().orderBy('id').execute();
+  const lastSeq = async (id: string) =>
+    Number((await store.db.selectFrom('devices').select('last_seq').where('device_id', '=', id).executeTakeFirstOrThrow()).last_seq);
+
+  it('accepts a signed envelope from an ed25519 and a p256 device and stores both', async () => {
+    const v = await ingestor.ingestBatch([heartbeat(), heartbeat(p256, { seq: 7 })]);
+    expect(v).toEqual([
+      { index: 0, status: 'accepted', seq: 1 },
+      { index: 1, status: 'accepted', seq: 7 },
+    ]);
+    const rows = await stored();
+    expect(rows.map((r) => [r.device_id, Number(r.seq), Number(r.received_at), r.body])).toEqual([
+      [key.deviceId, 1, NOW, '{"uptimeSeconds":10}'],
+      [p256.deviceId, 7, NOW, '{"uptimeSeconds":10}'],
+    ]);
+    expect(await lastSeq(p256.deviceId)).toBe(7);
+  });
+
+  it('rejects an envelope replayed with the same seq and stores nothing more', async () => {
+    const env = heartbeat();
+    await ingestor.ingestBatch([env]);
+    expect(await ingestor.ingestBatch([env])).toEqual([{ index: 0, status: 'rejected', reason: 'SEQ_REPLAYED' }]);
+    expect((await stored()).length).toBe(1);
+  });
+
+  it('rejects a replay inside one batch', async () => {
+    const env = heartbeat();
+    const v = await ingestor.ingestBatch([env, env, heartbeat(key, { seq: 2 })]);
+    expect(v.map((x) => x.status === 'accepted' || x.reason)).toEqual([true, 'SEQ_REPLAYED', true]);
+  });
+
+  it('rejects a forged signature, and the forgery does not consume the seq', async () => {
+    const forged = { ...heartbeat(stranger, { seq: 50 }), device: key.deviceId };
+    expect(await ingestor.ingestBatch([forged])).toEqual([{ index: 0, status: 'rejected', reason: 'BAD_SIGNATURE' }]);
+    expect(await lastSeq(key.deviceId)).toBe(0);
+    expect(await ingestor.ingestBatch([heartbeat(key, { seq: 3 })])).toEqual([{ index: 0, status: 'accepted', seq: 3 }]);
+    const rejections = await store.db.selectFrom('rejections').selectAll().execute();
+    expect(rejections.map((r) => [r.device_id, r.reason, Number(r.seq)])).toEqual([[key.deviceId, 'BAD_SIGNATURE', 50]]);
+  });
+
+  it('rejects a body changed after signing', async () => {
+    const env = heartbeat();
+    expect(await ingestor.ingestBatch([{ ...env, body: { uptimeSeconds: 11 } }])).toEqual([
+      { index: 0, status: 'rejected', reason: 'BAD_SIGNATURE' },
+    ]);
+  });
+
+  it('rejects unknown and inactive devices', async () => {
+    const v = await ingestor.ingestBatch([heartbeat(stranger), heartbeat(inactive)]);
+    expect(v).toEqual([
+      { index: 0, status: 'rejected', reason: 'UNKNOWN_DEVICE' },
+      { index: 1, status: 'rejected', reason: 'DEVICE_INACTIVE' },
+    ]);
+    expect(await stored()).toEqual([]);
+  });
+
+  it('rejects a clock skewed beyond ingest.maxSkewMs, either way, and accepts one just inside', async () => {
+    const v = await ingestor.ingestBatch([
+      heartbeat(key, { seq: 1, time: NOW + 60_001 }),
+      heartbeat(key, { seq: 2, time: NOW - 60_001 }),
+      heartbeat(key, { seq: 3, time: NOW - 60_000 }),
+    ]);
+    expect(v.map((x) => x.status === 'accepted' || x.reason)).toEqual(['CLOCK_SKEW', 'CLOCK_SKEW', true]);
+  });
+
+  it('rejects a kind no module handles, a body the module refuses, and a kind of another module', async () => {
+    const v = await ingestor.ingestBatch([
+      heartbeat(key, { seq: 1, kind: 'nosuch.thing' }),
+      heartbeat(key, { seq: 2, body: { uptimeSeconds: -1 } }),
+      heartbeat(key, { seq: 3, kind: 'uptime.unknown' }),
+    ]);
+    expect(v.map((x) => x.status === 'accepted' || x.reason)).toEqual(['UNKNOWN_KIND', 'BODY_INVALID', 'UNKNOWN_KIND']);
+    const other = new Ingestor({
+      db: store.db,
+      devices,
+      modules: [uptime, { ...uptime, id: 'energy' }],
+      params: () => params,
+      log: silentLog,
+      metrics: newMetrics(),
+      now: () => NOW,
+    });
+    expect(await other.ingestBatch([heartbeat(key, { seq: 4, kind: 'energy.heartbeat' })])).toEqual([
+      { index: 0, status: 'rejected', reason: 'MODULE_MISMATCH' },
+    ]);
+  });
+
+  it('answers malformed input with a verdict and keeps going', async () => {
+    const good = heartbeat();
+    const v = await ingestor.ingestBatch([null, 'x', { ...good, v: 2 }, { ...good, extra: 1 }, { ...good, seq: 1.5 }, good]);
+    expect(v.map((x) => x.status === 'accepted' || x.reason)).toEqual([
+      'MALFORMED',
+      'MALFORMED',
+      'UNSUPPORTED_VERSION',
+      'MALFORMED',
+      'MALFORMED',
+      true,
+    ]);
+  });
+
+  it('keeps verdicts in request order when checks fail at different stages', async () => {
+    const v = await ingestor.ingestBatch([heartbeat(key, { seq: 5 }), heartbeat(stranger), heartbeat(key, { seq: 4 }), heartbeat(key, { seq: 6 })]);
+    expect(v).toEqual([
+      { index: 0, status: 'accepted', seq: 5 },
+      { index: 1, status: 'rejected', reason: 'UNKNOWN_DEVICE' },
+      { index: 2, status: 'rejected', reason: 'SEQ_REPLAYED' },
+      { index: 3, status: 'accepted', seq: 6 },
+    ]);
+  });
+
+  it('keeps the last seq across a reload of the store (a restart)', async () => {
+    await ingestor.ingestBatch([heartbeat(key, { seq: 9 })]);
+    const again = new Ingestor({
+      db: store.db,
+      devices: await loadDirectory(store),
+      modules: [uptime],
+      params: () => params,
+      log: silentLog,
+      metrics: newMetrics(),
+      now: () => NOW,
+    });
+    expect(await again.ingestBatch([heartbeat(key, { seq: 9 })])).toEqual([{ index: 0, status: 'rejected', reason: 'SEQ_REPLAYED' }]);
+  });
+});
