@@ -1,4 +1,4 @@
-import { requireParam, type GroundworkModule } from '@groundwork/node/modules/types.ts';
+import { type GroundworkModule, requireParam } from '@groundwork/node/modules/types.ts';
 import { sql } from 'kysely';
 import { z } from 'zod';
 
@@ -45,16 +45,22 @@ export function expectedSlots(startMs: number, endMs: number, heartbeatSeconds: 
  */
 const uptime: GroundworkModule = {
   id: 'uptime',
-  description: 'Devices earn for verified uptime: one heartbeat per slot, slots covered per epoch is the score.',
+  description:
+    'Devices earn for verified uptime: one heartbeat per slot, slots covered per epoch is the score.',
   kinds: {
     heartbeat: { body: heartbeatBody, description: 'I am alive: seconds since boot, optional firmware tag.' },
   },
   parameters: [
-    { key: UPTIME_PARAMS.weight, genesis: 10_000n, description: 'Share of each epoch pool for uptime (relative weight).' },
+    {
+      key: UPTIME_PARAMS.weight,
+      genesis: 10_000n,
+      description: 'Share of each epoch pool for uptime (relative weight).',
+    },
     {
       key: UPTIME_PARAMS.heartbeatSeconds,
       // A minute, or a tenth of a short (test) epoch so an epoch still has ten slots.
-      genesis: ({ epochSeconds }) => (epochSeconds >= 600n ? 60n : epochSeconds >= 10n ? epochSeconds / 10n : 1n),
+      genesis: ({ epochSeconds }) =>
+        epochSeconds >= 600n ? 60n : epochSeconds >= 10n ? epochSeconds / 10n : 1n,
       description: 'Length of one heartbeat slot, seconds.',
     },
   ],
@@ -71,7 +77,10 @@ const uptime: GroundworkModule = {
     // Aggregated in SQL: one row per device, never a loop over contributions.
     const rows = await db
       .selectFrom('contributions')
-      .select(['device_id', sql<number>`count(distinct (at - ${window.startMs}) / ${slotMs})`.as('slots')])
+      .select([
+        'device_id', // Literal integers (not bound parameters, which SQLite binds as REAL) keep this integer division.
+        sql<number>`count(distinct (at - ${sql.lit(window.startMs)}) / ${sql.lit(slotMs)})`.as('slots'),
+      ])
       .where('module', '=', 'uptime')
       .where('at', '>=', window.startMs)
       .where('at', '<', window.endMs)
@@ -83,17 +92,25 @@ const uptime: GroundworkModule = {
   },
 
   score({ window, inputs, devices, params }) {
-    const expected = expectedSlots(window.startMs, window.endMs, requireParam(params, UPTIME_PARAMS.heartbeatSeconds));
+    const expected = expectedSlots(
+      window.startMs,
+      window.endMs,
+      requireParam(params, UPTIME_PARAMS.heartbeatSeconds),
+    );
     return devices.map((deviceId) => {
       const slots = Math.min((inputs[deviceId] as UptimeInput | undefined)?.slots ?? 0, expected);
-      const reason = slots === 0 ? UptimeReason.none : slots >= expected ? UptimeReason.full : UptimeReason.partial;
+      const reason =
+        slots === 0 ? UptimeReason.none : slots >= expected ? UptimeReason.full : UptimeReason.partial;
       return { deviceId, score: BigInt(slots), reason, detail: { slots, expectedSlots: expected } };
     });
   },
 
   simulate: {
     intervalMs: (params) => Number(requireParam(params, UPTIME_PARAMS.heartbeatSeconds)) * 500,
-    next: ({ now }) => ({ kind: 'uptime.heartbeat', body: { uptimeSeconds: Math.floor(now / 1000) % 86_400, firmware: 'sim-1.0' } }),
+    next: ({ now }) => ({
+      kind: 'uptime.heartbeat',
+      body: { uptimeSeconds: Math.floor(now / 1000) % 86_400, firmware: 'sim-1.0' },
+    }),
   },
 };
 

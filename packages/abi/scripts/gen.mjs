@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const out = join(here, '../../contracts/out');
+const out = process.env.FORGE_OUT ?? join(here, '../../contracts/out');
 const target = join(here, '../src/generated.ts');
 const CONTRACTS = [
   'GroundToken',

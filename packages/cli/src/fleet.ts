@@ -4,8 +4,8 @@ import type { ChainClients, GroundworkModule, Params } from '@groundwork/node';
 import { h3ToUint64, moduleToBytes32 } from '@groundwork/node';
 import {
   type DeviceKey,
-  deviceKeyFromSeed,
   deviceIdToTokenId,
+  deviceKeyFromSeed,
   type Envelope,
   type KeyType,
   keyTypeCode,
@@ -124,7 +124,12 @@ export async function registerFleet(
     const w = clients.walletFor(operatorKey);
     for (let i = 0; i < list.length; i += BATCH) {
       const batch = list.slice(i, i + BATCH).map((d) => {
-        const digest = registrationDigest({ chainId: clients.chain.id, registry, operator: d.operator, nonce: 0 });
+        const digest = registrationDigest({
+          chainId: clients.chain.id,
+          registry,
+          operator: d.operator,
+          nonce: 0,
+        });
         const signature = signRegistration(d.key.privateKey, d.key.keyType, digest);
         return {
           keyType: keyTypeCode(d.key.keyType),
@@ -134,7 +139,12 @@ export async function registerFleet(
           signature: toHex(signature) as Hex,
         };
       });
-      const hash = await w.writeContract({ address: registry, abi: deviceRegistryAbi, functionName: 'registerBatch', args: [batch] });
+      const hash = await w.writeContract({
+        address: registry,
+        abi: deviceRegistryAbi,
+        functionName: 'registerBatch',
+        args: [batch],
+      });
       const receipt = await pc.waitForTransactionReceipt({ hash });
       if (receipt.status !== 'success') throw new Error(`registerBatch reverted in ${hash}`);
       done += batch.length;
@@ -169,7 +179,10 @@ export function nextEnvelope(d: SimDevice, now: number, forger: DeviceKey): Enve
     kind: reading.kind,
     body: reading.body,
   };
-  if (d.role === 'forged') return { ...signEnvelope(unsigned, forger), device: d.key.deviceId };
+  if (d.role === 'forged') {
+    // Signed by a key that is not the device's: the signature cannot verify.
+    return { ...signEnvelope({ ...unsigned, device: forger.deviceId }, forger), device: d.key.deviceId };
+  }
   return signEnvelope(unsigned, d.key);
 }
 

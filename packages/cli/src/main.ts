@@ -85,7 +85,11 @@ const UP_OPTIONS = {
   'log-level': { type: 'string' },
   config: { type: 'string' },
 } as const;
-const VERIFY_OPTIONS = { rpc: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' } } as const;
+const VERIFY_OPTIONS = {
+  rpc: { type: 'string' },
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
 const CLAIM_OPTIONS = {
   account: { type: 'string' },
   api: { type: 'string' },
@@ -98,7 +102,11 @@ export type UpOptions = ReturnType<typeof parse<typeof UP_OPTIONS>>['values'];
 export type VerifyOptions = ReturnType<typeof parse<typeof VERIFY_OPTIONS>>['values'];
 export type ClaimOptions = ReturnType<typeof parse<typeof CLAIM_OPTIONS>>['values'];
 
-function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T, positionals = false) {
+function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(
+  args: string[],
+  options: T,
+  positionals = false,
+) {
   try {
     return parseArgs({ args, options, allowPositionals: positionals, strict: true });
   } catch (err) {

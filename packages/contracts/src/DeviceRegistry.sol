@@ -24,8 +24,8 @@ contract DeviceRegistry is IDeviceRegistry, ERC721, Ownable {
     /// @notice Key type of a P-256 key (64 bytes, x || y).
     uint8 public constant KEY_TYPE_P256 = 2;
 
-    /// @dev Storage form of a device: the key as two words instead of `bytes` (no length slot), and the key
-    ///      nonce packed into the first slot next to the small fields.
+    /// @dev Storage form of a device: the key as 32-byte words instead of `bytes` (no length slot; `keyWord1` is
+    ///      used by P-256 only, the words are x and y), and the key nonce packed next to the small fields.
     struct DeviceRecord {
         uint8 keyType;
         bool active;
@@ -33,8 +33,8 @@ contract DeviceRegistry is IDeviceRegistry, ERC721, Ownable {
         uint64 registeredAt;
         uint64 keyNonce;
         bytes32 module;
-        bytes32 keyHigh;
-        bytes32 keyLow;
+        bytes32 keyWord0;
+        bytes32 keyWord1;
     }
 
     mapping(uint256 deviceId => DeviceRecord) private _devices;
@@ -81,8 +81,8 @@ contract DeviceRegistry is IDeviceRegistry, ERC721, Ownable {
 
     /// @inheritdoc IDeviceRegistry
     function deviceOf(uint256 deviceId) external view returns (Device memory) {
+        if (_ownerOf(deviceId) == address(0)) revert DeviceRegistryUnknownDevice(deviceId);
         DeviceRecord storage record = _devices[deviceId];
-        if (record.registeredAt == 0) revert DeviceRegistryUnknownDevice(deviceId);
         return Device({
             keyType: record.keyType,
             active: record.active,
@@ -90,8 +90,8 @@ contract DeviceRegistry is IDeviceRegistry, ERC721, Ownable {
             registeredAt: record.registeredAt,
             module: record.module,
             publicKey: record.keyType == KEY_TYPE_ED25519
-                ? abi.encodePacked(record.keyHigh)
-                : abi.encodePacked(record.keyHigh, record.keyLow)
+                ? abi.encodePacked(record.keyWord0)
+                : abi.encodePacked(record.keyWord0, record.keyWord1)
         });
     }
 
@@ -125,8 +125,8 @@ contract DeviceRegistry is IDeviceRegistry, ERC721, Ownable {
         // A key registers once, so the nonce goes from 0 to 1 and cannot overflow.
         record.keyNonce += 1;
         record.module = registration.module;
-        record.keyHigh = bytes32(publicKey[0:32]);
-        if (keyType == KEY_TYPE_P256) record.keyLow = bytes32(publicKey[32:64]);
+        record.keyWord0 = bytes32(publicKey[0:32]);
+        if (keyType == KEY_TYPE_P256) record.keyWord1 = bytes32(publicKey[32:64]);
         emit DeviceRegistered(deviceId, operator, keyType, publicKey, registration.module, registration.h3Cell);
 
         _mint(operator, deviceId);

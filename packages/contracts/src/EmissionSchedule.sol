@@ -37,9 +37,7 @@ contract EmissionSchedule is IEmissionSchedule, Ownable {
     /// @param initialEpochPool_ The pool of each of the first `halvingEpochs_` epochs; not zero.
     /// @param halvingEpochs_ The number of epochs between halvings; not zero.
     /// @param owner_ The owner, who sets the distributor once.
-    constructor(GroundToken token_, uint256 initialEpochPool_, uint256 halvingEpochs_, address owner_)
-        Ownable(owner_)
-    {
+    constructor(GroundToken token_, uint256 initialEpochPool_, uint256 halvingEpochs_, address owner_) Ownable(owner_) {
         if (initialEpochPool_ == 0 || halvingEpochs_ == 0) {
             revert EmissionScheduleInvalidParameters(initialEpochPool_, halvingEpochs_);
         }

@@ -26,14 +26,20 @@ contract RewardsDistributor is IRewardsDistributor, EIP712, Ownable {
     bytes32 public constant ROOT_SUBMISSION_TYPEHASH =
         keccak256("RootSubmission(uint256 epoch,bytes32 root,uint256 total,bytes32 bundleHash)");
 
+    /// @dev Both sums share one slot, so a claim reads and writes one slot for them. They fit in 128 bits:
+    ///      `funded` never exceeds the token's cap (checked below 2**128 at construction) and `claimed <= funded`.
+    struct Totals {
+        uint128 funded;
+        uint128 claimed;
+    }
+
     IGroundToken private immutable _token;
     IEmissionSchedule private immutable _schedule;
 
     bytes32 private _currentRoot;
     uint256 private _currentTotal;
     uint256 private _lastEpoch;
-    uint256 private _totalFunded;
-    uint256 private _totalClaimed;
+    Totals private _totals;
     uint256 private _threshold;
     address[] private _oracles;
     mapping(address account => bool) private _isOracle;
@@ -45,6 +51,7 @@ contract RewardsDistributor is IRewardsDistributor, EIP712, Ownable {
     /// @param owner_ The owner, who manages the oracle set.
     /// @param oracles_ The initial oracles; no zero address, no duplicates.
     /// @param threshold_ Signatures a root needs; `0 < threshold_ <= oracles_.length`.
+    /// @dev Reverts `RewardsDistributorCapTooLarge` if the token's cap does not fit 128 bits.
     constructor(
         GroundToken token_,
         EmissionSchedule schedule_,
@@ -52,6 +59,8 @@ contract RewardsDistributor is IRewardsDistributor, EIP712, Ownable {
         address[] memory oracles_,
         uint256 threshold_
     ) EIP712("GroundworkRewards", "1") Ownable(owner_) {
+        uint256 cap = token_.cap();
+        if (cap > type(uint128).max) revert RewardsDistributorCapTooLarge(cap);
         _token = token_;
         _schedule = schedule_;
         _setOracles(oracles_, threshold_);
@@ -76,7 +85,10 @@ contract RewardsDistributor is IRewardsDistributor, EIP712, Ownable {
         _roots[epoch] = root;
         _currentRoot = root;
         _currentTotal = total;
-        _totalFunded += pool;
+        // casting to 'uint128' is safe because `pool` is at most the token's cap, which fits 128 bits; the sum of
+        // all pools is at most the cap too, so the checked addition cannot overflow either
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _totals.funded += uint128(pool);
         emit RootSubmitted(epoch, root, total, bundleHash, signers);
 
         _schedule.release(epoch);
@@ -96,12 +108,12 @@ contract RewardsDistributor is IRewardsDistributor, EIP712, Ownable {
             // Checked above: `cumulativeAmount > alreadyClaimed`.
             paid = cumulativeAmount - alreadyClaimed;
         }
-        uint256 totalClaimedAfter = _totalClaimed + paid;
-        uint256 funded = _totalFunded;
-        if (totalClaimedAfter > funded) revert RewardsDistributorInsufficientFunds(totalClaimedAfter, funded);
+        uint256 totalClaimedAfter = _checkFunding(paid);
 
         _claimed[account] = cumulativeAmount;
-        _totalClaimed = totalClaimedAfter;
+        // casting to 'uint128' is safe because `totalClaimedAfter <= funded < 2**128` (checked above)
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _totals.claimed = uint128(totalClaimedAfter);
         emit RewardsClaimed(account, paid, cumulativeAmount, msg.sender);
 
         _pay(account, paid);
@@ -110,8 +122,8 @@ contract RewardsDistributor is IRewardsDistributor, EIP712, Ownable {
     /// @inheritdoc IRewardsDistributor
     /// @dev Two passes so that every check and every write happens before the first transfer: the first pass
     ///      verifies, records and emits per entry and keeps the amounts in memory; the shared totals are read and
-    ///      written once; the second pass transfers. Measured at ~22k gas per beneficiary for repeat claimers
-    ///      (see docs/CONTRACTS.md).
+    ///      written once; the second pass transfers. About 26,400 gas per beneficiary (as a transaction) for 100
+    ///      repeat claimers at proof depth 7; see test/gas/RewardsDistributorGas.t.sol.
     function claimMany(address[] calldata accounts, uint256[] calldata cumulativeAmounts, bytes32[][] calldata proofs)
         external
         returns (uint256 totalPaid)
@@ -143,10 +155,10 @@ contract RewardsDistributor is IRewardsDistributor, EIP712, Ownable {
         }
 
         if (totalPaid == 0) return 0;
-        uint256 totalClaimedAfter = _totalClaimed + totalPaid;
-        uint256 funded = _totalFunded;
-        if (totalClaimedAfter > funded) revert RewardsDistributorInsufficientFunds(totalClaimedAfter, funded);
-        _totalClaimed = totalClaimedAfter;
+        uint256 totalClaimedAfter = _checkFunding(totalPaid);
+        // casting to 'uint128' is safe because `totalClaimedAfter <= funded < 2**128` (checked above)
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _totals.claimed = uint128(totalClaimedAfter);
 
         for (uint256 i; i < count; ++i) {
             uint256 amount = paid[i];
@@ -195,12 +207,12 @@ contract RewardsDistributor is IRewardsDistributor, EIP712, Ownable {
 
     /// @inheritdoc IRewardsDistributor
     function totalClaimed() external view returns (uint256) {
-        return _totalClaimed;
+        return _totals.claimed;
     }
 
     /// @inheritdoc IRewardsDistributor
     function totalFunded() external view returns (uint256) {
-        return _totalFunded;
+        return _totals.funded;
     }
 
     /// @inheritdoc IRewardsDistributor
@@ -269,6 +281,15 @@ contract RewardsDistributor is IRewardsDistributor, EIP712, Ownable {
             if (!_isOracle[signer]) revert RewardsDistributorNotOracle(signer);
             signers[i] = signer;
             previous = signer;
+        }
+    }
+
+    /// @dev What `totalClaimed()` becomes after paying `amount`; reverts if that would pass `totalFunded()`.
+    function _checkFunding(uint256 amount) private view returns (uint256 totalClaimedAfter) {
+        Totals memory totals = _totals;
+        totalClaimedAfter = totals.claimed + amount;
+        if (totalClaimedAfter > totals.funded) {
+            revert RewardsDistributorInsufficientFunds(totalClaimedAfter, totals.funded);
         }
     }
 

@@ -132,9 +132,7 @@ contract EmissionScheduleTest is Test {
         assertEq(extreme.poolOf(type(uint256).max), 0);
     }
 
-    function testFuzz_poolOf_matchesCappedRunningSum(uint256 cap, uint256 pool, uint256 halving, uint256 epoch)
-        public
-    {
+    function testFuzz_poolOf_matchesCappedRunningSum(uint256 cap, uint256 pool, uint256 halving, uint256 epoch) public {
         cap = _bound(cap, 1, type(uint208).max);
         pool = _bound(pool, 1, type(uint256).max);
         halving = _bound(halving, 1, 20);

@@ -11,6 +11,6 @@ export * from './modules/load.ts';
 export * from './modules/types.ts';
 export * from './network.ts';
 export * from './node.ts';
-export * from './store/db.ts';
 export * from './rewards/computeRewards.ts';
 export * from './rewards/merkle.ts';
+export * from './store/db.ts';

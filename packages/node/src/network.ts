@@ -18,7 +18,10 @@ export function genesisParameters(
   modules: GroundworkModule[],
   overrides: Record<string, bigint> = {},
 ): Record<string, bigint> {
-  const p: Record<string, bigint> = { ...CORE_PARAMETERS, [EPOCH_SECONDS_PARAM]: BigInt(settings.genesis.epochSeconds) };
+  const p: Record<string, bigint> = {
+    ...CORE_PARAMETERS,
+    [EPOCH_SECONDS_PARAM]: BigInt(settings.genesis.epochSeconds),
+  };
   const epochSeconds = BigInt(settings.genesis.epochSeconds);
   for (const m of modules) {
     for (const spec of m.parameters) {

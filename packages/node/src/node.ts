@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Hex } from 'viem';
 import { buildApi } from './api/server.ts';
@@ -15,8 +16,16 @@ import { loadModules } from './modules/load.ts';
 import type { GroundworkModule } from './modules/types.ts';
 import { openSqliteStore, type Store } from './store/db.ts';
 import { DeviceDirectory } from './store/devices.ts';
-import { join } from 'node:path';
 import { Verifier } from './verify/verifier.ts';
+
+/** A one-line account of an error for logs (viem errors otherwise carry whole ABIs). */
+export function describeError(err: unknown): string {
+  const e = err as { shortMessage?: string; message?: string; metaMessages?: string[] };
+  const meta = e.metaMessages?.filter((m) => /Error:|\(/.test(m)).join(' ') ?? '';
+  return `${e.shortMessage ?? e.message ?? String(err)}${meta ? ` ${meta}` : ''}`
+    .replace(/\s+/g, ' ')
+    .slice(0, 600);
+}
 
 /** Everything a running node holds; the API reads from it. */
 export interface NodeContext {
@@ -91,7 +100,22 @@ export async function startNode(o: {
   closer.on('closed', (epoch) => bus.emit('epoch', { epoch, status: 'closed' }));
   closer.on('submitted', (epoch, tx) => bus.emit('epoch', { epoch, status: 'submitted', tx }));
 
-  const ctx: NodeContext = { settings, store, db, deployment, clients, devices, modules, ingestor, verifier, indexer, closer, log, metrics, bus };
+  const ctx: NodeContext = {
+    settings,
+    store,
+    db,
+    deployment,
+    clients,
+    devices,
+    modules,
+    ingestor,
+    verifier,
+    indexer,
+    closer,
+    log,
+    metrics,
+    bus,
+  };
   const app = await buildApi(ctx);
   await app.listen({ host: settings.api.host, port: settings.api.port });
   const addr = app.server.address() as AddressInfo;
@@ -106,7 +130,7 @@ export async function startNode(o: {
           try {
             await fn();
           } catch (err) {
-            if (!stopped) log.warn({ msg: `${name} failed; retrying`, err });
+            if (!stopped) log.warn({ msg: `${name} failed; retrying`, error: describeError(err) });
           }
           await new Promise((r) => setTimeout(r, ms));
         }

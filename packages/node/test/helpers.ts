@@ -38,7 +38,6 @@ export async function seedDevice(
       operator: (o.operator ?? '0x00000000000000000000000000000000000000aa').toLowerCase(),
       active: o.active === false ? 0 : 1,
       registered_block: 1,
-      last_seq: 0,
     })
     .execute();
 }

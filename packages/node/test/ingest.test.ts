@@ -1,5 +1,5 @@
-import { deviceKeyFromSeed, type Envelope, signEnvelope, type UnsignedEnvelope } from '@groundwork/protocol';
 import uptime from '@groundwork/module-uptime';
+import { deviceKeyFromSeed, type Envelope, signEnvelope, type UnsignedEnvelope } from '@groundwork/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ingestor } from '../src/ingest/ingest.ts';
 import type { Store } from '../src/store/db.ts';
@@ -14,7 +14,18 @@ const stranger = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(4));
 const params = new Map<string, bigint>([['ingest.maxSkewMs', 60_000n]]);
 
 function heartbeat(k = key, over: Partial<UnsignedEnvelope> = {}): Envelope {
-  return signEnvelope({ v: 1, device: k.deviceId, seq: 1, time: NOW, kind: 'uptime.heartbeat', body: { uptimeSeconds: 10 }, ...over }, k);
+  return signEnvelope(
+    {
+      v: 1,
+      device: k.deviceId,
+      seq: 1,
+      time: NOW,
+      kind: 'uptime.heartbeat',
+      body: { uptimeSeconds: 10 },
+      ...over,
+    },
+    k,
+  );
 }
 
 describe('Ingestor', () => {
@@ -31,13 +42,20 @@ describe('Ingestor', () => {
     await seedDevice(store, p256);
     await seedDevice(store, inactive, { active: false });
     devices = await loadDirectory(store);
-    ingestor = new Ingestor({ db: store.db, devices, modules: [uptime], params: () => params, log: silentLog, metrics: newMetrics(), now: () => NOW });
+    ingestor = new Ingestor({
+      db: store.db,
+      devices,
+      modules: [uptime],
+      params: () => params,
+      log: silentLog,
+      metrics: newMetrics(),
+      now: () => NOW,
+    });
   });
   afterEach(async () => cleanup());
 
   const stored = () => store.db.selectFrom('envelopes').selectAll().orderBy('id').execute();
-  const lastSeq = async (id: string) =>
-    Number((await store.db.selectFrom('devices').select('last_seq').where('device_id', '=', id).executeTakeFirstOrThrow()).last_seq);
+  const lastSeq = async (id: string) => (await loadDirectory(store)).get(id)!.lastSeq;
 
   it('accepts a signed envelope from an ed25519 and a p256 device and stores both', async () => {
     const v = await ingestor.ingestBatch([heartbeat(), heartbeat(p256, { seq: 7 })]);
@@ -56,7 +74,9 @@ describe('Ingestor', () => {
   it('rejects an envelope replayed with the same seq and stores nothing more', async () => {
     const env = heartbeat();
     await ingestor.ingestBatch([env]);
-    expect(await ingestor.ingestBatch([env])).toEqual([{ index: 0, status: 'rejected', reason: 'SEQ_REPLAYED' }]);
+    expect(await ingestor.ingestBatch([env])).toEqual([
+      { index: 0, status: 'rejected', reason: 'SEQ_REPLAYED' },
+    ]);
     expect((await stored()).length).toBe(1);
   });
 
@@ -68,11 +88,17 @@ describe('Ingestor', () => {
 
   it('rejects a forged signature, and the forgery does not consume the seq', async () => {
     const forged = { ...heartbeat(stranger, { seq: 50 }), device: key.deviceId };
-    expect(await ingestor.ingestBatch([forged])).toEqual([{ index: 0, status: 'rejected', reason: 'BAD_SIGNATURE' }]);
+    expect(await ingestor.ingestBatch([forged])).toEqual([
+      { index: 0, status: 'rejected', reason: 'BAD_SIGNATURE' },
+    ]);
     expect(await lastSeq(key.deviceId)).toBe(0);
-    expect(await ingestor.ingestBatch([heartbeat(key, { seq: 3 })])).toEqual([{ index: 0, status: 'accepted', seq: 3 }]);
+    expect(await ingestor.ingestBatch([heartbeat(key, { seq: 3 })])).toEqual([
+      { index: 0, status: 'accepted', seq: 3 },
+    ]);
     const rejections = await store.db.selectFrom('rejections').selectAll().execute();
-    expect(rejections.map((r) => [r.device_id, r.reason, Number(r.seq)])).toEqual([[key.deviceId, 'BAD_SIGNATURE', 50]]);
+    expect(rejections.map((r) => [r.device_id, r.reason, Number(r.seq)])).toEqual([
+      [key.deviceId, 'BAD_SIGNATURE', 50],
+    ]);
   });
 
   it('rejects a body changed after signing', async () => {
@@ -106,7 +132,11 @@ describe('Ingestor', () => {
       heartbeat(key, { seq: 2, body: { uptimeSeconds: -1 } }),
       heartbeat(key, { seq: 3, kind: 'uptime.unknown' }),
     ]);
-    expect(v.map((x) => x.status === 'accepted' || x.reason)).toEqual(['UNKNOWN_KIND', 'BODY_INVALID', 'UNKNOWN_KIND']);
+    expect(v.map((x) => x.status === 'accepted' || x.reason)).toEqual([
+      'UNKNOWN_KIND',
+      'BODY_INVALID',
+      'UNKNOWN_KIND',
+    ]);
     const other = new Ingestor({
       db: store.db,
       devices,
@@ -123,7 +153,14 @@ describe('Ingestor', () => {
 
   it('answers malformed input with a verdict and keeps going', async () => {
     const good = heartbeat();
-    const v = await ingestor.ingestBatch([null, 'x', { ...good, v: 2 }, { ...good, extra: 1 }, { ...good, seq: 1.5 }, good]);
+    const v = await ingestor.ingestBatch([
+      null,
+      'x',
+      { ...good, v: 2 },
+      { ...good, extra: 1 },
+      { ...good, seq: 1.5 },
+      good,
+    ]);
     expect(v.map((x) => x.status === 'accepted' || x.reason)).toEqual([
       'MALFORMED',
       'MALFORMED',
@@ -135,7 +172,12 @@ describe('Ingestor', () => {
   });
 
   it('keeps verdicts in request order when checks fail at different stages', async () => {
-    const v = await ingestor.ingestBatch([heartbeat(key, { seq: 5 }), heartbeat(stranger), heartbeat(key, { seq: 4 }), heartbeat(key, { seq: 6 })]);
+    const v = await ingestor.ingestBatch([
+      heartbeat(key, { seq: 5 }),
+      heartbeat(stranger),
+      heartbeat(key, { seq: 4 }),
+      heartbeat(key, { seq: 6 }),
+    ]);
     expect(v).toEqual([
       { index: 0, status: 'accepted', seq: 5 },
       { index: 1, status: 'rejected', reason: 'UNKNOWN_DEVICE' },
@@ -155,6 +197,8 @@ describe('Ingestor', () => {
       metrics: newMetrics(),
       now: () => NOW,
     });
-    expect(await again.ingestBatch([heartbeat(key, { seq: 9 })])).toEqual([{ index: 0, status: 'rejected', reason: 'SEQ_REPLAYED' }]);
+    expect(await again.ingestBatch([heartbeat(key, { seq: 9 })])).toEqual([
+      { index: 0, status: 'rejected', reason: 'SEQ_REPLAYED' },
+    ]);
   });
 });

@@ -23,7 +23,8 @@ function reorder(value: unknown, seed: number): unknown {
       [entries[i], entries[j]] = [entries[j]!, entries[i]!];
     }
     const out: Record<string, unknown> = {};
-    for (const [k, x] of entries) Object.defineProperty(out, k, { value: walk(x), enumerable: true, writable: true });
+    for (const [k, x] of entries)
+      Object.defineProperty(out, k, { value: walk(x), enumerable: true, writable: true });
     return out;
   };
   return walk(value);

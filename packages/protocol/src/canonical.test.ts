@@ -31,7 +31,8 @@ describe('canonicalize', () => {
 
   it('reproduces the RFC 8785 §3.2.4 UTF-8 bytes of the sample output', () => {
     const out = canonicalize({
-      numbers: [333333333.33333329, 1e30, 4.5, 2e-3, 1e-27],
+      // 333333333.33333329 as written in the RFC; the nearest double prints as 333333333.3333333.
+      numbers: [Number('333333333.33333329'), 1e30, 4.5, 2e-3, 1e-27],
       string: '\u20ac$\u000f\nA\'B"\\\\"/',
       literals: [null, true, false],
     });
@@ -129,12 +130,16 @@ describe('canonicalize', () => {
   });
 
   it('escapes only what JSON requires, with lowercase \\u00xx for other control characters', () => {
-    expect(canonicalize('\u0000\u0007\b\t\n\u000b\f\r\u001f')).toBe('"\\u0000\\u0007\\b\\t\\n\\u000b\\f\\r\\u001f"');
+    expect(canonicalize('\u0000\u0007\b\t\n\u000b\f\r\u001f')).toBe(
+      '"\\u0000\\u0007\\b\\t\\n\\u000b\\f\\r\\u001f"',
+    );
     expect(canonicalize('"\\/\u007f\u0080\u2028\u2029é😀')).toBe('"\\"\\\\/\u007f\u0080\u2028\u2029é😀"');
   });
 
   it('writes negative zero as 0 and integers without a fraction', () => {
-    expect(canonicalize([-0, 1.0, 150, 1e21, 1e20, -3.25])).toBe('[0,1,150,1e+21,100000000000000000000,-3.25]');
+    expect(canonicalize([-0, 1.0, 150, 1e21, 1e20, -3.25])).toBe(
+      '[0,1,150,1e+21,100000000000000000000,-3.25]',
+    );
   });
 
   it('accepts objects with a null prototype', () => {
@@ -151,7 +156,7 @@ describe('canonicalize', () => {
   it.each([
     ['undefined member', { a: undefined }, 'undefined', '$.a'],
     ['undefined element', [1, undefined], 'undefined', '$[1]'],
-    ['array hole', [1, , 3], 'undefined', '$[1]'],
+    ['array hole', Object.assign([1], { 2: 3 }), 'undefined', '$[1]'],
     ['function', { f: () => 1 }, 'function', '$.f'],
     ['bigint', { n: 1n }, 'bigint', '$.n'],
     ['symbol value', { s: Symbol('s') }, 'symbol', '$.s'],

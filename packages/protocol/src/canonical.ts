@@ -50,7 +50,12 @@ interface Writer {
 function formatPath(path: readonly (string | number)[]): string {
   let s = '$';
   for (const part of path) {
-    s += typeof part === 'number' ? `[${part}]` : /^[A-Za-z_$][\w$]*$/.test(part) ? `.${part}` : `[${JSON.stringify(part)}]`;
+    s +=
+      typeof part === 'number'
+        ? `[${part}]`
+        : /^[A-Za-z_$][\w$]*$/.test(part)
+          ? `.${part}`
+          : `[${JSON.stringify(part)}]`;
   }
   return s;
 }

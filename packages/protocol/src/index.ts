@@ -1,14 +1,19 @@
-export { CanonicalizeError, type CanonicalizeProblem, canonicalize, MAX_CANONICAL_DEPTH } from './canonical.ts';
+export {
+  CanonicalizeError,
+  type CanonicalizeProblem,
+  canonicalize,
+  MAX_CANONICAL_DEPTH,
+} from './canonical.ts';
 export { EnvelopeError, signEnvelope, signingBytes, verifyEnvelopeSignature } from './envelope.ts';
 export { ProtocolError, type ProtocolErrorCode } from './errors.ts';
 export { fromHex, type Hex, toHex } from './hex.ts';
 export {
+  INGEST_PATH,
   IngestErrorCode,
   type IngestErrorResponse,
   type IngestRequest,
   type IngestResponse,
   type IngestResult,
-  INGEST_PATH,
 } from './http.ts';
 export {
   type DeviceId,
@@ -44,3 +49,4 @@ export {
 } from './registration.ts';
 export { isLowS, normalizeLowS, P256_HALF_N, P256_N, signBytes, verifyBytes } from './signature.ts';
 export { type Envelope, KIND_PATTERN, moduleIdOfKind, type UnsignedEnvelope } from './types.ts';
+export { VECTORS } from './vectors.ts';

@@ -143,19 +143,25 @@ describe('deviceKeyFromSeed', () => {
 });
 
 describe('generateDeviceKey', () => {
-  it.each(['ed25519', 'p256'] as const)('makes a %s key whose device id matches its public key', (keyType) => {
-    const key = generateDeviceKey(keyType);
-    expect(key.keyType).toBe(keyType);
-    expect(key.publicKey.length).toBe(keyType === 'ed25519' ? 32 : 64);
-    expect(key.deviceId).toBe(deviceIdFromPublicKey(keyType, key.publicKey));
-    const again = deviceKeyFromSeed(keyType, deviceKeySeed(key));
-    expect(again.deviceId).toBe(key.deviceId);
-  });
+  it.each(['ed25519', 'p256'] as const)(
+    'makes a %s key whose device id matches its public key',
+    (keyType) => {
+      const key = generateDeviceKey(keyType);
+      expect(key.keyType).toBe(keyType);
+      expect(key.publicKey.length).toBe(keyType === 'ed25519' ? 32 : 64);
+      expect(key.deviceId).toBe(deviceIdFromPublicKey(keyType, key.publicKey));
+      const again = deviceKeyFromSeed(keyType, deviceKeySeed(key));
+      expect(again.deviceId).toBe(key.deviceId);
+    },
+  );
 });
 
 describe('deviceKeyFromPrivateKey and rawPublicKey', () => {
   it('wraps an imported PEM private key', () => {
-    const pem = deviceKeyFromSeed('p256', fromHex(P256_SCALAR)).privateKey.export({ format: 'pem', type: 'pkcs8' });
+    const pem = deviceKeyFromSeed('p256', fromHex(P256_SCALAR)).privateKey.export({
+      format: 'pem',
+      type: 'pkcs8',
+    });
     const key = deviceKeyFromPrivateKey(createPrivateKey(pem));
     expect(toHex(key.publicKey)).toBe(P256_PUBLIC);
   });
@@ -168,7 +174,9 @@ describe('deviceKeyFromPrivateKey and rawPublicKey', () => {
 
   it('rejects keys of other curves and public keys where a private key is needed', () => {
     const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
-    expect(protocolError(() => deviceKeyFromPrivateKey(k1.privateKey)).message).toBe('unsupported key: ec secp256k1');
+    expect(protocolError(() => deviceKeyFromPrivateKey(k1.privateKey)).message).toBe(
+      'unsupported key: ec secp256k1',
+    );
     expect(protocolError(() => deviceKeyFromPrivateKey(k1.publicKey)).message).toBe('expected a private key');
   });
 });
@@ -182,7 +190,9 @@ describe('publicKeyObject', () => {
       const key = deviceKeyFromSeed(keyType, fromHex(seed));
       const built = publicKeyObject(keyType, key.publicKey);
       expect(built.type).toBe('public');
-      expect(built.export({ format: 'jwk' })).toEqual(createPublicKey(key.privateKey).export({ format: 'jwk' }));
+      expect(built.export({ format: 'jwk' })).toEqual(
+        createPublicKey(key.privateKey).export({ format: 'jwk' }),
+      );
       expect(toHex(rawPublicKey(built).publicKey)).toBe(toHex(key.publicKey));
     }
   });

@@ -63,7 +63,8 @@ export function keyTypeFromCode(code: number): KeyType {
 
 function checkPublicKeyLength(keyType: KeyType, publicKey: Uint8Array): void {
   const expected = PUBLIC_KEY_LENGTH[keyType];
-  if (expected === undefined) throw new ProtocolError('INVALID_ARGUMENT', `unknown key type ${String(keyType)}`);
+  if (expected === undefined)
+    throw new ProtocolError('INVALID_ARGUMENT', `unknown key type ${String(keyType)}`);
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== expected) {
     throw new ProtocolError('INVALID_KEY', `${keyType} public key must be ${expected} raw bytes`);
   }
@@ -91,7 +92,8 @@ export function isDeviceId(value: unknown): value is DeviceId {
 
 /** The on-chain ERC-721 token id of a device: the device id read as a uint256. */
 export function deviceIdToTokenId(deviceId: DeviceId): bigint {
-  if (!isDeviceId(deviceId)) throw new ProtocolError('INVALID_ARGUMENT', `not a device id: ${String(deviceId)}`);
+  if (!isDeviceId(deviceId))
+    throw new ProtocolError('INVALID_ARGUMENT', `not a device id: ${String(deviceId)}`);
   return BigInt(deviceId);
 }
 
@@ -201,12 +203,12 @@ export function deviceKeyFromSeed(keyType: KeyType, seed: Uint8Array): DeviceKey
 export function deviceKeySeed(key: DeviceKey | KeyObject): Uint8Array {
   const privateKey = 'privateKey' in key ? key.privateKey : key;
   if (privateKey.type !== 'private') throw new ProtocolError('INVALID_KEY', 'expected a private key');
-  const jwk = privateKey.export({ format: 'jwk' });
-  if (typeof jwk.d !== 'string') throw new ProtocolError('INVALID_KEY', 'private key has no exportable secret');
   keyTypeOf(privateKey);
-  const d = Buffer.from(jwk.d, 'base64url');
-  // JWK may drop leading zero bytes of an EC scalar in some encoders; restore the fixed width.
+  const { d } = privateKey.export({ format: 'jwk' });
+  if (typeof d !== 'string') throw new ProtocolError('INVALID_KEY', 'private key has no exportable secret');
+  const secret = Buffer.from(d, 'base64url');
+  // A JWK encoder may drop leading zero bytes of an EC scalar; restore the fixed 32-byte width.
   const out = new Uint8Array(32);
-  out.set(d, 32 - d.length);
+  out.set(secret, 32 - secret.length);
   return out;
 }

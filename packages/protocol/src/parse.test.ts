@@ -63,14 +63,31 @@ describe('parseEnvelope accepts', () => {
     expect(parseEnvelope(variant({ seq: Number.MAX_SAFE_INTEGER, time: 0 })).ok).toBe(true);
   });
 
-  it.each(['a.b', 'coverage.beacon.v2', 'a1_.x_9.', `${'m'.repeat(32)}.${'n'.repeat(63)}`])('kind %s', (kind) => {
-    expect(parseEnvelope(variant({ kind })).ok).toBe(true);
-  });
+  it.each(['a.b', 'coverage.beacon.v2', 'a1_.x_9.', `${'m'.repeat(32)}.${'n'.repeat(63)}`])(
+    'kind %s',
+    (kind) => {
+      expect(parseEnvelope(variant({ kind })).ok).toBe(true);
+    },
+  );
 
   it(`a body of exactly ${LIMITS.maxBodyBytes} canonical bytes and ${LIMITS.maxBodyDepth} levels`, () => {
     // {"p":"…"} is 8 bytes around the string.
     expect(parseEnvelope(variant({ body: { p: 'x'.repeat(LIMITS.maxBodyBytes - 8) } })).ok).toBe(true);
     expect(parseEnvelope(variant({ body: nestedBody(LIMITS.maxBodyDepth) })).ok).toBe(true);
+  });
+});
+
+describe('parseEnvelope sizes', () => {
+  it('charges at most 385 bytes for everything but the body, as docs/PROTOCOL.md states', () => {
+    const longest = variant({
+      kind: `${'m'.repeat(32)}.${'n'.repeat(63)}`,
+      seq: Number.MAX_SAFE_INTEGER,
+      time: Number.MAX_SAFE_INTEGER,
+      body: {},
+    });
+    const result = parseEnvelope(longest);
+    expect(result.ok && result.canonicalSize).toBe(385 + '{}'.length);
+    expect(result.ok && result.signingBytes.length).toBe(246 + '{}'.length);
   });
 });
 
@@ -93,11 +110,17 @@ describe('parseEnvelope rejects as MALFORMED', () => {
   });
 
   it('a v that is not a number', () => {
-    expect(rejection(variant({ v: '1' }))).toEqual({ reason: 'MALFORMED', detail: 'field v must be a number' });
+    expect(rejection(variant({ v: '1' }))).toEqual({
+      reason: 'MALFORMED',
+      detail: 'field v must be a number',
+    });
   });
 
   it('an extra top-level field, including one named __proto__ by JSON', () => {
-    expect(rejection(variant({ extra: 1 }))).toEqual({ reason: 'MALFORMED', detail: 'unexpected field "extra"' });
+    expect(rejection(variant({ extra: 1 }))).toEqual({
+      reason: 'MALFORMED',
+      detail: 'unexpected field "extra"',
+    });
     const proto = JSON.parse(`{"__proto__":1,${JSON.stringify(valid).slice(1)}`);
     expect(rejection(proto)).toEqual({ reason: 'MALFORMED', detail: 'unexpected field "__proto__"' });
   });
@@ -162,7 +185,10 @@ describe('parseEnvelope rejects as MALFORMED', () => {
     ['null', null],
     ['a string', '{}'],
   ])('a body that is %s', (_name, body) => {
-    expect(rejection(variant({ body }))).toEqual({ reason: 'MALFORMED', detail: 'field body must be a JSON object' });
+    expect(rejection(variant({ body }))).toEqual({
+      reason: 'MALFORMED',
+      detail: 'field body must be a JSON object',
+    });
   });
 
   it.each([
@@ -212,7 +238,10 @@ describe('parseEnvelope rejects as MALFORMED', () => {
 
 describe('parseEnvelope rejects other shapes', () => {
   it.each([0, 2, 1.5, -1])('v %s as UNSUPPORTED_VERSION', (v) => {
-    expect(rejection(variant({ v }))).toEqual({ reason: 'UNSUPPORTED_VERSION', detail: `unsupported version ${v}` });
+    expect(rejection(variant({ v }))).toEqual({
+      reason: 'UNSUPPORTED_VERSION',
+      detail: `unsupported version ${v}`,
+    });
   });
 
   it('a future version with fields this version does not know as UNSUPPORTED_VERSION', () => {
@@ -273,7 +302,9 @@ describe('parseEnvelope rejects other shapes', () => {
   });
 
   it('reports the version before anything else and extra fields before field errors', () => {
-    expect(rejection(variant({ v: 3, seq: -1, body: { p: 'x'.repeat(20_000) } })).reason).toBe('UNSUPPORTED_VERSION');
+    expect(rejection(variant({ v: 3, seq: -1, body: { p: 'x'.repeat(20_000) } })).reason).toBe(
+      'UNSUPPORTED_VERSION',
+    );
     expect(rejection(variant({ extra: true, seq: -1 })).detail).toBe('unexpected field "extra"');
   });
 });

@@ -63,7 +63,8 @@ export function checkEnvelope(input: unknown, expectSig: boolean): CheckedEnvelo
   if (!has('v')) return malformed('missing field v');
   const v = input.v;
   if (typeof v !== 'number') return malformed('field v must be a number');
-  if (v !== 1) return { ok: false, reason: ReasonCode.UNSUPPORTED_VERSION, detail: `unsupported version ${v}` };
+  if (v !== 1)
+    return { ok: false, reason: ReasonCode.UNSUPPORTED_VERSION, detail: `unsupported version ${v}` };
 
   for (const key of Object.keys(input)) {
     if (!FIELDS.has(key) || (key === 'sig' && !expectSig)) {

@@ -9,7 +9,9 @@ import { signBytes, verifyBytes } from './signature.ts';
 export type Address = `0x${string}`;
 
 /** keccak256("GroundworkDeviceRegistration"): the first word of the registration preimage. */
-export const REGISTRATION_TYPEHASH: Hex = toHex(keccak_256(new TextEncoder().encode('GroundworkDeviceRegistration')));
+export const REGISTRATION_TYPEHASH: Hex = toHex(
+  keccak_256(new TextEncoder().encode('GroundworkDeviceRegistration')),
+);
 
 /** Inputs of {@link registrationDigest}. */
 export interface RegistrationDigestParameters {

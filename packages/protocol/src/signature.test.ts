@@ -55,9 +55,9 @@ describe('signBytes and verifyBytes', () => {
     const sig = signBytes(p256.privateKey, 'p256', message);
     const s = BigInt(toHex(sig.subarray(32)));
     const twin = rs(BigInt(toHex(sig.subarray(0, 32))), P256_N - s);
-    expect(verify('sha256', message, { key: createPublicKey(p256.privateKey), dsaEncoding: 'ieee-p1363' }, twin)).toBe(
-      true,
-    );
+    expect(
+      verify('sha256', message, { key: createPublicKey(p256.privateKey), dsaEncoding: 'ieee-p1363' }, twin),
+    ).toBe(true);
     expect(verifyBytes('p256', p256Public, message, twin)).toBe(false);
   });
 

@@ -106,17 +106,17 @@ export const VECTORS = {
         '{"\\r":"Carriage Return","1":"One","\u0080":"Control","ö":"Latin Small Letter O With Diaeresis","€":"Euro Sign","😀":"Emoji: Grinning Face","דּ":"Hebrew Letter Dalet With Dagesh"}',
     },
     {
-      name: 'names sort as strings, not numbers; upper case before lower case',
+      name: 'Names sort as strings, not numbers; upper case before lower case',
       input: '{"b": 1, "10": 2, "9": 3, "B": 4, "a": {"z": [], "y": {}}}',
       canonical: '{"10":2,"9":3,"B":4,"a":{"y":{},"z":[]},"b":1}',
     },
     {
-      name: 'numbers: ECMAScript shortest round-trip form',
+      name: 'Numbers: ECMAScript shortest round-trip form',
       input: '[-0, 0.0, 1E21, 1e20, 1e-7, 0.000001, 1.5e2, 12.50, -3.25e0, 9007199254740993]',
       canonical: '[0,0,1e+21,100000000000000000000,1e-7,0.000001,150,12.5,-3.25,9007199254740992]',
     },
     {
-      name: 'strings: only required escapes, lowercase \\u00xx',
+      name: 'Strings: only required escapes, lowercase \\u00xx',
       input:
         '["\\u0000\\u0007\\b\\t\\n\\u000b\\f\\r\\u001f", "\\u007f\\u00e9\\u2028/\\\\\\"", "\\uD83D\\uDE00"]',
       canonical: '["\\u0000\\u0007\\b\\t\\n\\u000b\\f\\r\\u001f","\u007fé\u2028/\\\\\\"","😀"]',

@@ -12,16 +12,27 @@ import { readRuntime } from '../runtime.ts';
  */
 export async function claimCommand(opts: ClaimOptions): Promise<number> {
   const account = opts.account;
-  if (!account || !/^0x[0-9a-fA-F]{40}$/.test(account)) throw new BaseError('USAGE', '--account takes a 0x-prefixed address');
+  if (!account || !/^0x[0-9a-fA-F]{40}$/.test(account))
+    throw new BaseError('USAGE', '--account takes a 0x-prefixed address');
   const runtime = readRuntime(resolve(opts['data-dir'] ?? '.groundwork'));
   const api = opts.api ?? runtime?.apiUrl;
   if (!api) throw new BaseError('USAGE', 'no node to ask: start `groundwork up` or pass --api <url>');
-  const status = (await (await fetch(`${api}/v1/status`)).json()) as { rpcUrl: string; contracts: { distributor: Address; token: Address } };
+  const status = (await (await fetch(`${api}/v1/status`)).json()) as {
+    rpcUrl: string;
+    contracts: { distributor: Address; token: Address };
+  };
   const res = await fetch(`${api}/v1/accounts/${account}/claimable`);
   if (!res.ok) throw new BaseError('API_ERROR', `node answered ${res.status}: ${await res.text()}`);
-  const c = (await res.json()) as { cumulativeAmount: string; claimable: string; proof: Hex[]; epoch: number | null };
+  const c = (await res.json()) as {
+    cumulativeAmount: string;
+    claimable: string;
+    proof: Hex[];
+    epoch: number | null;
+  };
   if (BigInt(c.claimable) === 0n) {
-    process.stdout.write(`nothing to claim for ${account} (cumulative ${c.cumulativeAmount}, epoch ${c.epoch ?? '-'})\n`);
+    process.stdout.write(
+      `nothing to claim for ${account} (cumulative ${c.cumulativeAmount}, epoch ${c.epoch ?? '-'})\n`,
+    );
     return 0;
   }
   const clients = await connectChain(opts.rpc ?? runtime?.rpcUrl ?? status.rpcUrl);

@@ -36,11 +36,14 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   if (opts.port !== undefined) overrides.api = { port: intFlag('port', opts.port, 8787) };
   if (opts['chain-port'] !== undefined || opts.rpc) {
     overrides.chain = {
-      ...(opts['chain-port'] !== undefined ? { anvilPort: intFlag('chain-port', opts['chain-port'], 8545) } : {}),
+      ...(opts['chain-port'] !== undefined
+        ? { anvilPort: intFlag('chain-port', opts['chain-port'], 8545) }
+        : {}),
       ...(opts.rpc ? { rpcUrl: opts.rpc } : {}),
     };
   }
-  if (opts['epoch-seconds'] !== undefined) overrides.genesis = { epochSeconds: intFlag('epoch-seconds', opts['epoch-seconds'], 3600) };
+  if (opts['epoch-seconds'] !== undefined)
+    overrides.genesis = { epochSeconds: intFlag('epoch-seconds', opts['epoch-seconds'], 3600) };
   const settings = loadSettings(overrides, opts.config ? { configPath: opts.config } : {});
   const devicesWanted = intFlag('devices', opts.devices, 50);
   const epochsWanted = intFlag('epochs', opts.epochs, 3);
@@ -51,8 +54,14 @@ export async function upCommand(opts: UpOptions): Promise<number> {
 
   mkdirSync(settings.dataDir, { recursive: true });
   const log = createLogger({ level: settings.logLevel });
-  const fileLog = pino({ level: settings.logLevel }, pino.destination({ dest: join(settings.dataDir, 'node.log'), sync: false }));
-  fileLog.info({ msg: 'effective settings', settings: { ...settings, oracleKeys: '[redacted]', deployerKey: '[redacted]' } });
+  const fileLog = pino(
+    { level: settings.logLevel },
+    pino.destination({ dest: join(settings.dataDir, 'node.log'), sync: false }),
+  );
+  fileLog.info({
+    msg: 'effective settings',
+    settings: { ...settings, oracleKeys: '[redacted]', deployerKey: '[redacted]' },
+  });
   void log;
 
   let anvil: AnvilHandle | undefined;
@@ -66,6 +75,23 @@ export async function upCommand(opts: UpOptions): Promise<number> {
       await anvil?.stop();
       clearRuntime(settings.dataDir);
     })());
+
+  // Ctrl-C or a TERM at any point stops everything cleanly (the chain state is saved).
+  let interrupted = false;
+  const signalled = new Promise<void>((resolve) => {
+    const on = () => {
+      interrupted = true;
+      resolve();
+    };
+    process.once('SIGINT', on);
+    process.once('SIGTERM', on);
+  });
+  void signalled.then(async () => {
+    if (!exitAfter && node) return; // the running loop below handles it
+    say('stopping…');
+    await shutdown().catch(() => {});
+    process.exit(130);
+  });
 
   try {
     let rpcUrl = settings.chain.rpcUrl;
@@ -86,14 +112,22 @@ export async function upCommand(opts: UpOptions): Promise<number> {
       modules,
       onProgress: (step) => say(`deploy: ${step}`),
     });
-    say(created ? `network: deployed at block ${deployment.deployBlock}` : 'network: resumed from the data directory');
+    say(
+      created
+        ? `network: deployed at block ${deployment.deployBlock}`
+        : 'network: resumed from the data directory',
+    );
 
-    const plan = devicesWanted > 0 ? planFleet({ count: devicesWanted, seed, modules, operatorKeys: OPERATOR_KEYS }) : [];
+    const plan =
+      devicesWanted > 0
+        ? planFleet({ count: devicesWanted, seed, modules, operatorKeys: OPERATOR_KEYS })
+        : [];
     if (plan.length > 0) {
       const n = await registerFleet(plan, clients, deployment.contracts.registry, (done, total) =>
         say(`fleet: registered ${done}/${total} devices`),
       );
-      if (n === 0) say(`fleet: ${plan.filter((d) => d.role !== 'unregistered').length} devices already registered`);
+      if (n === 0)
+        say(`fleet: ${plan.filter((d) => d.role !== 'unregistered').length} devices already registered`);
     }
     if (created) {
       // The network launches once its first devices are on chain: epoch 1 starts now.
@@ -108,7 +142,9 @@ export async function upCommand(opts: UpOptions): Promise<number> {
     const params = node.ctx.indexer.params;
     say(`epochs: ${params.get('epoch.seconds')} s each; data in ${settings.dataDir}`);
 
-    const firstEpoch = (await node.ctx.db.selectFrom('epochs').select('epoch').where('status', '=', 'open').executeTakeFirst())?.epoch ?? 1;
+    const firstEpoch =
+      (await node.ctx.db.selectFrom('epochs').select('epoch').where('status', '=', 'open').executeTakeFirst())
+        ?.epoch ?? 1;
     const submitted: { epoch: number; tx: Hex }[] = [];
     const done = new Promise<void>((resolve) => {
       node!.ctx.closer.on('submitted', (epoch, tx) => {
@@ -120,21 +156,21 @@ export async function upCommand(opts: UpOptions): Promise<number> {
     });
     if (plan.length > 0) {
       fleet = runFleet({ apiUrl: node.url, devices: plan, params: () => node!.ctx.indexer.params, seed });
-      say(`fleet: ${plan.length} simulated devices sending (${plan.filter((d) => d.role !== 'honest').length} misbehaving)`);
+      say(
+        `fleet: ${plan.length} simulated devices sending (${plan.filter((d) => d.role !== 'honest').length} misbehaving)`,
+      );
     }
 
     if (!exitAfter) {
       say('running — Ctrl-C stops everything; `groundwork up` again resumes this network');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await signalled;
       say('stopping…');
       await shutdown();
       return 0;
     }
 
-    await done;
+    await Promise.race([done, signalled]);
+    if (interrupted) return 130;
     await fleet?.stop();
     const stats = fleet?.stats ?? { accepted: 0, rejected: {} };
     fleet = undefined;
@@ -145,7 +181,12 @@ export async function upCommand(opts: UpOptions): Promise<number> {
     for (const account of operators) {
       const res = await fetch(`${node.url}/v1/accounts/${account}/claimable`);
       const c = (await res.json()) as { cumulativeAmount: string; claimable: string; proof: Hex[] };
-      if (BigInt(c.claimable) > 0n) claimable.push({ account: account as Address, cumulative: BigInt(c.cumulativeAmount), proof: c.proof });
+      if (BigInt(c.claimable) > 0n)
+        claimable.push({
+          account: account as Address,
+          cumulative: BigInt(c.cumulativeAmount),
+          proof: c.proof,
+        });
     }
     let claimedAmount = 0n;
     const paid = new Set<string>();
@@ -155,13 +196,22 @@ export async function upCommand(opts: UpOptions): Promise<number> {
         address: deployment.contracts.distributor,
         abi: rewardsDistributorAbi,
         functionName: 'claimMany',
-        args: [claimable.map((c) => c.account), claimable.map((c) => c.cumulative), claimable.map((c) => c.proof)],
+        args: [
+          claimable.map((c) => c.account),
+          claimable.map((c) => c.cumulative),
+          claimable.map((c) => c.proof),
+        ],
       });
       const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
       if (receipt.status !== 'success') throw new Error(`claimMany reverted in ${hash}`);
       // What moved is read back from the token's Transfer events, not from our books.
-      const transfers = parseEventLogs({ abi: groundTokenAbi, logs: receipt.logs, eventName: 'Transfer' }).filter(
-        (l) => l.address.toLowerCase() === deployment.contracts.token.toLowerCase() &&
+      const transfers = parseEventLogs({
+        abi: groundTokenAbi,
+        logs: receipt.logs,
+        eventName: 'Transfer',
+      }).filter(
+        (l) =>
+          l.address.toLowerCase() === deployment.contracts.token.toLowerCase() &&
           l.args.from.toLowerCase() === deployment.contracts.distributor.toLowerCase(),
       );
       for (const t of transfers) {
@@ -173,8 +223,19 @@ export async function upCommand(opts: UpOptions): Promise<number> {
 
     const epochs = [];
     for (const s of submitted.slice(0, epochsWanted)) {
-      const e = await node.ctx.db.selectFrom('epochs').selectAll().where('epoch', '=', s.epoch).executeTakeFirstOrThrow();
-      epochs.push({ epoch: e.epoch, root: e.root, total: e.total, epochTotal: e.epoch_total, tx: s.tx, bundle: e.bundle_path });
+      const e = await node.ctx.db
+        .selectFrom('epochs')
+        .selectAll()
+        .where('epoch', '=', s.epoch)
+        .executeTakeFirstOrThrow();
+      epochs.push({
+        epoch: e.epoch,
+        root: e.root,
+        total: e.total,
+        epochTotal: e.epoch_total,
+        tx: s.tx,
+        bundle: e.bundle_path,
+      });
     }
     const summary = {
       devices: devicesWanted,

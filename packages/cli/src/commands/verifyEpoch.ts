@@ -12,7 +12,7 @@ import {
   type EpochBundle,
   hashBundle,
   loadModules,
-  paramKeyToBytes32,
+  paramKeyFromBytes32,
   serializeRewardOutput,
   startAnvil,
 } from '@groundwork/node';
@@ -56,8 +56,16 @@ export async function verifyBundle(bundle: EpochBundle, rpcUrl: string): Promise
     rerunRoot = root;
     const again = serializeRewardOutput(output);
     const same = canonicalize(again) === canonicalize(bundle.result);
-    check('reward lines re-computed from inputs', same, same ? `${output.lines.length} lines match` : firstDifference(again, bundle.result));
-    check('root re-computed from cumulative amounts', root === bundle.root, `re-run ${root}, bundle ${bundle.root}`);
+    check(
+      'reward lines re-computed from inputs',
+      same,
+      same ? `${output.lines.length} lines match` : firstDifference(again, bundle.result),
+    );
+    check(
+      'root re-computed from cumulative amounts',
+      root === bundle.root,
+      `re-run ${root}, bundle ${bundle.root}`,
+    );
     check('cumulative total', total.toString() === bundle.total, `re-run ${total}, bundle ${bundle.total}`);
   } catch (err) {
     check('re-run', false, (err as Error).message);
@@ -66,10 +74,23 @@ export async function verifyBundle(bundle: EpochBundle, rpcUrl: string): Promise
   // 2. Against the chain.
   const clients = await connectChain(rpcUrl);
   const pc = clients.publicClient;
-  check('chain id', clients.chain.id === bundle.chainId, `chain ${clients.chain.id}, bundle ${bundle.chainId}`);
+  check(
+    'chain id',
+    clients.chain.id === bundle.chainId,
+    `chain ${clients.chain.id}, bundle ${bundle.chainId}`,
+  );
   const dist = bundle.contracts.distributor;
-  const onChainRoot = (await pc.readContract({ address: dist, abi: rewardsDistributorAbi, functionName: 'rootOf', args: [BigInt(epoch)] })) as Hex;
-  check('root on chain', onChainRoot.toLowerCase() === bundle.root.toLowerCase() && rerunRoot === bundle.root, `chain ${onChainRoot}`);
+  const onChainRoot = (await pc.readContract({
+    address: dist,
+    abi: rewardsDistributorAbi,
+    functionName: 'rootOf',
+    args: [BigInt(epoch)],
+  })) as Hex;
+  check(
+    'root on chain',
+    onChainRoot.toLowerCase() === bundle.root.toLowerCase() && rerunRoot === bundle.root,
+    `chain ${onChainRoot}`,
+  );
   const logs = await pc.getContractEvents({
     address: dist,
     abi: rewardsDistributorAbi,
@@ -79,38 +100,76 @@ export async function verifyBundle(bundle: EpochBundle, rpcUrl: string): Promise
   });
   const ev = logs[0]?.args as { bundleHash?: Hex; total?: bigint } | undefined;
   const hash = hashBundle(bundle);
-  check('bundle hash signed by the oracle quorum', ev?.bundleHash === hash, `bundle ${hash}, chain ${ev?.bundleHash ?? 'no RootSubmitted event'}`);
-  check('total on chain', ev?.total?.toString() === bundle.total, `chain ${ev?.total ?? '?'}, bundle ${bundle.total}`);
+  check(
+    'bundle hash signed by the oracle quorum',
+    ev?.bundleHash === hash,
+    `bundle ${hash}, chain ${ev?.bundleHash ?? 'no RootSubmitted event'}`,
+  );
+  check(
+    'total on chain',
+    ev?.total?.toString() === bundle.total,
+    `chain ${ev?.total ?? '?'}, bundle ${bundle.total}`,
+  );
   const pool = (await pc.readContract({
     address: bundle.contracts.schedule,
     abi: emissionScheduleAbi,
     functionName: 'poolOf',
     args: [BigInt(epoch)],
   })) as bigint;
-  check('pool from EmissionSchedule', pool.toString() === bundle.pool, `chain ${pool}, bundle ${bundle.pool}`);
-  const keys = Object.keys(bundle.params);
-  try {
-    const values = (await pc.readContract({
-      address: bundle.contracts.parameters,
-      abi: parameterRegistryAbi,
-      functionName: 'getMany',
-      args: [keys.map(paramKeyToBytes32)],
-      blockNumber: BigInt(bundle.paramsBlock),
-    })) as bigint[];
-    const params = bundleParams(bundle);
-    const bad = keys.filter((k, i) => values[i] !== params.get(k));
-    check(`parameters at block ${bundle.paramsBlock}`, bad.length === 0, bad.length === 0 ? `${keys.length} match` : `differ: ${bad.join(', ')}`);
-  } catch (err) {
-    check(`parameters at block ${bundle.paramsBlock}`, false, `could not read: ${(err as Error).message.split('\n')[0]}`);
+  check(
+    'pool from EmissionSchedule',
+    pool.toString() === bundle.pool,
+    `chain ${pool}, bundle ${bundle.pool}`,
+  );
+  // Parameters in force at paramsBlock, replayed from ParameterSet events (works on
+  // any node, archive or not, and is how the node itself learns them).
+  const sets = await pc.getContractEvents({
+    address: bundle.contracts.parameters,
+    abi: parameterRegistryAbi,
+    eventName: 'ParameterSet',
+    fromBlock: 0n,
+    toBlock: BigInt(bundle.paramsBlock),
+  });
+  const onChain = new Map<string, bigint>();
+  for (const ev of sets) {
+    const a = ev.args as { key: Hex; value: bigint };
+    onChain.set(paramKeyFromBytes32(a.key), a.value);
   }
+  const params = bundleParams(bundle);
+  const differ = [...new Set([...params.keys(), ...onChain.keys()])].filter(
+    (k) => params.get(k) !== onChain.get(k),
+  );
+  check(
+    `parameters at block ${bundle.paramsBlock}`,
+    differ.length === 0,
+    differ.length === 0
+      ? `${params.size} match ParameterRegistry`
+      : `differ: ${differ.map((k) => `${k} bundle ${params.get(k)} chain ${onChain.get(k)}`).join(', ')}`,
+  );
   if (epoch > 1) {
-    const prevRoot = (await pc.readContract({ address: dist, abi: rewardsDistributorAbi, functionName: 'rootOf', args: [BigInt(epoch - 1)] })) as Hex;
+    const prevRoot = (await pc.readContract({
+      address: dist,
+      abi: rewardsDistributorAbi,
+      functionName: 'rootOf',
+      args: [BigInt(epoch - 1)],
+    })) as Hex;
     const prevTree = buildRewardTree(
-      bundle.previousCumulative.map((p) => ({ account: p.account as Hex, cumulativeAmount: BigInt(p.cumulativeAmount) })),
+      bundle.previousCumulative.map((p) => ({
+        account: p.account as Hex,
+        cumulativeAmount: BigInt(p.cumulativeAmount),
+      })),
     );
-    check('previous cumulative amounts match epoch ' + (epoch - 1) + "'s root", prevTree.root === prevRoot, `tree ${prevTree.root}, chain ${prevRoot}`);
+    check(
+      'previous cumulative amounts match epoch ' + (epoch - 1) + "'s root",
+      prevTree.root === prevRoot,
+      `tree ${prevTree.root}, chain ${prevRoot}`,
+    );
   } else {
-    check('no previous cumulative amounts before epoch 1', bundle.previousCumulative.length === 0, `${bundle.previousCumulative.length} entries`);
+    check(
+      'no previous cumulative amounts before epoch 1',
+      bundle.previousCumulative.length === 0,
+      `${bundle.previousCumulative.length} entries`,
+    );
   }
   return checks;
 }
@@ -124,7 +183,8 @@ export async function verifyEpochCommand(file: string, opts: VerifyOptions): Pro
   } catch (cause) {
     throw new BaseError('BUNDLE_INVALID', `${file} is not JSON`, { cause });
   }
-  if (bundle.format !== 'groundwork-epoch-bundle/1') throw new BaseError('BUNDLE_INVALID', `${file} is not a Groundwork epoch bundle`);
+  if (bundle.format !== 'groundwork-epoch-bundle/1')
+    throw new BaseError('BUNDLE_INVALID', `${file} is not a Groundwork epoch bundle`);
 
   let anvil: AnvilHandle | undefined;
   let tmp: string | undefined;
@@ -136,10 +196,14 @@ export async function verifyEpochCommand(file: string, opts: VerifyOptions): Pro
     else {
       // The local network is not running: replay its chain from a copy of the saved state.
       const state = join(dataDir, 'chain', 'state.json');
-      if (!existsSync(state)) throw new BaseError('USAGE', `no chain to check against: pass --rpc, or --data-dir of a local network`);
+      if (!existsSync(state))
+        throw new BaseError(
+          'USAGE',
+          `no chain to check against: pass --rpc, or --data-dir of a local network`,
+        );
       tmp = mkdtempSync(join(tmpdir(), 'gw-verify-'));
       copyFileSync(state, join(tmp, 'state.json'));
-      anvil = await startAnvil({ stateFile: join(tmp, 'state.json') });
+      anvil = await startAnvil({ stateFile: join(tmp, 'state.json'), readOnly: true });
       rpcUrl = anvil.rpcUrl;
     }
   }
@@ -149,7 +213,11 @@ export async function verifyEpochCommand(file: string, opts: VerifyOptions): Pro
     if (opts.json) process.stdout.write(`${JSON.stringify({ epoch: bundle.epoch, ok, checks })}\n`);
     else {
       for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name} — ${c.detail}\n`);
-      process.stdout.write(ok ? `epoch ${bundle.epoch}: MATCH — the root on chain is what the bundle computes\n` : `epoch ${bundle.epoch}: MISMATCH\n`);
+      process.stdout.write(
+        ok
+          ? `epoch ${bundle.epoch}: MATCH — the root on chain is what the bundle computes\n`
+          : `epoch ${bundle.epoch}: MISMATCH\n`,
+      );
     }
     return ok ? 0 : 1;
   } finally {

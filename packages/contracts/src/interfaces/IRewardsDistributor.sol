@@ -90,6 +90,10 @@ interface IRewardsDistributor {
     /// @param oracle The rejected oracle.
     error RewardsDistributorInvalidOracle(address oracle);
 
+    /// @notice The token's cap does not fit 128 bits (the distributor keeps its totals in 128 bits each).
+    /// @param cap The token's cap.
+    error RewardsDistributorCapTooLarge(uint256 cap);
+
     /// @notice Makes a root take effect for the next epoch and releases that epoch's pool into the distributor.
     ///         Anyone may submit; the oracle signatures are the authority.
     /// @param epoch Must be `lastEpoch() + 1`.
@@ -129,7 +133,6 @@ interface IRewardsDistributor {
     /// @notice The EIP-712 type hash of
     ///         `RootSubmission(uint256 epoch,bytes32 root,uint256 total,bytes32 bundleHash)`.
     /// @return The type hash.
-    // solhint-disable-next-line func-name-mixedcase
     function ROOT_SUBMISSION_TYPEHASH() external view returns (bytes32);
 
     /// @notice The EIP-712 digest (domain "GroundworkRewards", version "1", this chain, this contract) that oracles

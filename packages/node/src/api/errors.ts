@@ -19,7 +19,8 @@ export function installErrorHandler(app: FastifyInstance, log: Logger): void {
       const where = first ? `${err.validationContext ?? 'request'}${first.instancePath || ''}` : 'request';
       return reply.status(400).send(errorBody('BAD_REQUEST', `${where}: ${first?.message ?? 'invalid'}`));
     }
-    if (err instanceof InputError) return reply.status(err.statusCode).send(errorBody(err.code, err.message, err.details));
+    if (err instanceof InputError)
+      return reply.status(err.statusCode).send(errorBody(err.code, err.message, err.details));
     switch (err.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return reply.status(413).send(errorBody('PAYLOAD_TOO_LARGE', err.message));
@@ -38,5 +39,7 @@ export function installErrorHandler(app: FastifyInstance, log: Logger): void {
     log.error({ msg: 'request failed', err });
     return reply.status(500).send(errorBody('INTERNAL', 'internal error'));
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url}`)));
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url}`)),
+  );
 }

@@ -41,7 +41,8 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
       info: {
         title: 'Groundwork node API',
         version: '1.0.0',
-        description: 'Signed envelope ingest, devices, verdicts, epochs, bundles and claims. See docs/PROTOCOL.md.',
+        description:
+          'Signed envelope ingest, devices, verdicts, epochs, bundles and claims. See docs/PROTOCOL.md.',
       },
     },
     transform: jsonSchemaTransform,
@@ -67,9 +68,14 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
     },
     async (req, reply) => {
       const { envelopes } = req.body;
-      if (envelopes.length === 0) throw new InputError('BAD_REQUEST', 'envelopes must hold at least one envelope');
+      if (envelopes.length === 0)
+        throw new InputError('BAD_REQUEST', 'envelopes must hold at least one envelope');
       if (envelopes.length > LIMITS.maxBatchEnvelopes) {
-        throw new InputError('BATCH_TOO_LARGE', `at most ${LIMITS.maxBatchEnvelopes} envelopes per request`, 400);
+        throw new InputError(
+          'BATCH_TOO_LARGE',
+          `at most ${LIMITS.maxBatchEnvelopes} envelopes per request`,
+          400,
+        );
       }
       const results = await ctx.ingestor.ingestBatch(envelopes);
       ctx.bus.emit('envelopes', {
@@ -80,30 +86,44 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
     },
   );
 
-  r.get('/v1/status', { schema: { tags: ['network'], summary: 'Network, chain and node status' } }, async () => {
-    const open = await db.selectFrom('epochs').selectAll().where('status', '=', 'open').executeTakeFirst();
-    const last = await db
-      .selectFrom('epochs')
-      .selectAll()
-      .where('status', '=', 'submitted')
-      .orderBy('epoch', 'desc')
-      .executeTakeFirst();
-    return {
-      chainId: ctx.deployment.chainId,
-      rpcUrl: ctx.clients.rpcUrl,
-      contracts: ctx.deployment.contracts,
-      indexedBlock: ctx.indexer.head,
-      devices: ctx.devices.size,
-      modules: ctx.modules.map((m) => ({ id: m.id, description: m.description, kinds: Object.keys(m.kinds) })),
-      openEpoch: open ? { epoch: open.epoch, startMs: Number(open.start_ms), endMs: Number(open.end_ms) } : null,
-      lastSubmittedEpoch: last?.epoch ?? null,
-    };
-  });
+  r.get(
+    '/v1/status',
+    { schema: { tags: ['network'], summary: 'Network, chain and node status' } },
+    async () => {
+      const open = await db.selectFrom('epochs').selectAll().where('status', '=', 'open').executeTakeFirst();
+      const last = await db
+        .selectFrom('epochs')
+        .selectAll()
+        .where('status', '=', 'submitted')
+        .orderBy('epoch', 'desc')
+        .executeTakeFirst();
+      return {
+        chainId: ctx.deployment.chainId,
+        rpcUrl: ctx.clients.rpcUrl,
+        contracts: ctx.deployment.contracts,
+        indexedBlock: ctx.indexer.head,
+        devices: ctx.devices.size,
+        modules: ctx.modules.map((m) => ({
+          id: m.id,
+          description: m.description,
+          kinds: Object.keys(m.kinds),
+        })),
+        openEpoch: open
+          ? { epoch: open.epoch, startMs: Number(open.start_ms), endMs: Number(open.end_ms) }
+          : null,
+        lastSubmittedEpoch: last?.epoch ?? null,
+      };
+    },
+  );
 
-  r.get('/v1/params', { schema: { tags: ['network'], summary: 'Governed parameters (mirrored from ParameterRegistry)' } }, async () => {
-    const rows = await db.selectFrom('params').selectAll().orderBy('key').execute();
-    return { params: rows.map((p) => ({ key: p.key, value: p.value, block: Number(p.block) })) };
-  });
+  r.get(
+    '/v1/params',
+    { schema: { tags: ['network'], summary: 'Governed parameters (mirrored from ParameterRegistry)' } },
+    async () => {
+      const rows = await db.selectFrom('params').selectAll().orderBy('key').execute();
+      return { params: rows.map((p) => ({ key: p.key, value: p.value, block: Number(p.block) })) };
+    },
+  );
 
   r.get(
     '/v1/devices',
@@ -115,11 +135,16 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
       },
     },
     async (req) => {
-      let q = db.selectFrom('devices').selectAll().orderBy('device_id').limit(req.query.limit).offset(req.query.offset);
+      let q = db
+        .selectFrom('devices')
+        .selectAll()
+        .orderBy('device_id')
+        .limit(req.query.limit)
+        .offset(req.query.offset);
       if (req.query.module) q = q.where('module', '=', req.query.module);
       if (req.query.operator) q = q.where('operator', '=', req.query.operator.toLowerCase());
       const rows = await q.execute();
-      return { devices: rows.map(deviceJson) };
+      return { devices: rows.map((r) => deviceJson(r, ctx.devices.get(r.device_id)?.lastSeq ?? 0)) };
     },
   );
 
@@ -127,14 +152,21 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
     '/v1/devices/:id',
     { schema: { tags: ['devices'], summary: 'One device', params: z.object({ id: hex32 }) } },
     async (req) => {
-      const row = await db.selectFrom('devices').selectAll().where('device_id', '=', req.params.id.toLowerCase()).executeTakeFirst();
+      const row = await db
+        .selectFrom('devices')
+        .selectAll()
+        .where('device_id', '=', req.params.id.toLowerCase())
+        .executeTakeFirst();
       if (!row) throw new NotFoundError(`device ${req.params.id}`);
       const earned = await db
         .selectFrom('reward_lines')
         .select(['amount'])
         .where('device_id', '=', row.device_id)
         .execute();
-      return { ...deviceJson(row), totalEarned: earned.reduce((s, l) => s + BigInt(l.amount), 0n).toString() };
+      return {
+        ...deviceJson(row, ctx.devices.get(row.device_id)?.lastSeq ?? 0),
+        totalEarned: earned.reduce((s, l) => s + BigInt(l.amount), 0n).toString(),
+      };
     },
   );
 
@@ -189,7 +221,13 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
 
   r.get(
     '/v1/devices/:id/rewards',
-    { schema: { tags: ['devices'], summary: "A device's reward lines per epoch, with reasons", params: z.object({ id: hex32 }) } },
+    {
+      schema: {
+        tags: ['devices'],
+        summary: "A device's reward lines per epoch, with reasons",
+        params: z.object({ id: hex32 }),
+      },
+    },
     async (req) => {
       const rows = await db
         .selectFrom('reward_lines')
@@ -201,28 +239,59 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
     },
   );
 
-  r.get('/v1/epochs', { schema: { tags: ['epochs'], summary: 'Epochs, newest first', querystring: page } }, async (req) => {
-    const rows = await db
-      .selectFrom('epochs')
-      .selectAll()
-      .orderBy('epoch', 'desc')
-      .limit(req.query.limit)
-      .offset(req.query.offset)
-      .execute();
-    return { epochs: rows.map(epochJson) };
-  });
+  r.get(
+    '/v1/epochs',
+    { schema: { tags: ['epochs'], summary: 'Epochs, newest first', querystring: page } },
+    async (req) => {
+      const rows = await db
+        .selectFrom('epochs')
+        .selectAll()
+        .orderBy('epoch', 'desc')
+        .limit(req.query.limit)
+        .offset(req.query.offset)
+        .execute();
+      return { epochs: rows.map(epochJson) };
+    },
+  );
 
   r.get(
     '/v1/epochs/:epoch',
-    { schema: { tags: ['epochs'], summary: 'One epoch with its reward lines', params: z.object({ epoch: z.coerce.number().int().min(1) }) } },
+    {
+      schema: {
+        tags: ['epochs'],
+        summary: 'One epoch with its reward lines',
+        params: z.object({ epoch: z.coerce.number().int().min(1) }),
+      },
+    },
     async (req) => {
-      const row = await db.selectFrom('epochs').selectAll().where('epoch', '=', req.params.epoch).executeTakeFirst();
+      const row = await db
+        .selectFrom('epochs')
+        .selectAll()
+        .where('epoch', '=', req.params.epoch)
+        .executeTakeFirst();
       if (!row) throw new NotFoundError(`epoch ${req.params.epoch}`);
-      const lines = await db.selectFrom('reward_lines').selectAll().where('epoch', '=', row.epoch).orderBy('device_id').execute();
-      const chain = await db.selectFrom('chain_roots').selectAll().where('epoch', '=', row.epoch).executeTakeFirst();
+      const lines = await db
+        .selectFrom('reward_lines')
+        .selectAll()
+        .where('epoch', '=', row.epoch)
+        .orderBy('device_id')
+        .execute();
+      const chain = await db
+        .selectFrom('chain_roots')
+        .selectAll()
+        .where('epoch', '=', row.epoch)
+        .executeTakeFirst();
       return {
         ...epochJson(row),
-        chain: chain ? { root: chain.root, total: chain.total, bundleHash: chain.bundle_hash, tx: chain.tx_hash, block: Number(chain.block) } : null,
+        chain: chain
+          ? {
+              root: chain.root,
+              total: chain.total,
+              bundleHash: chain.bundle_hash,
+              tx: chain.tx_hash,
+              block: Number(chain.block),
+            }
+          : null,
         lines: lines.map(lineJson),
       };
     },
@@ -230,9 +299,19 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
 
   r.get(
     '/v1/epochs/:epoch/bundle',
-    { schema: { tags: ['epochs'], summary: 'The epoch bundle (re-run it with groundwork verify-epoch)', params: z.object({ epoch: z.coerce.number().int().min(1) }) } },
+    {
+      schema: {
+        tags: ['epochs'],
+        summary: 'The epoch bundle (re-run it with groundwork verify-epoch)',
+        params: z.object({ epoch: z.coerce.number().int().min(1) }),
+      },
+    },
     async (req, reply) => {
-      const row = await db.selectFrom('epochs').select(['bundle_path']).where('epoch', '=', req.params.epoch).executeTakeFirst();
+      const row = await db
+        .selectFrom('epochs')
+        .select(['bundle_path'])
+        .where('epoch', '=', req.params.epoch)
+        .executeTakeFirst();
       if (!row?.bundle_path) throw new NotFoundError(`bundle of epoch ${req.params.epoch}`);
       reply.header('content-type', 'application/json; charset=utf-8');
       reply.header('content-disposition', `attachment; filename="epoch-${req.params.epoch}.json"`);
@@ -246,7 +325,8 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
     {
       schema: {
         tags: ['claims'],
-        summary: "An account's cumulative reward, what it already claimed, and the Merkle proof to claim the rest",
+        summary:
+          "An account's cumulative reward, what it already claimed, and the Merkle proof to claim the rest",
         params: z.object({ address }),
       },
     },
@@ -258,13 +338,32 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
         .where('status', '=', 'submitted')
         .orderBy('epoch', 'desc')
         .executeTakeFirst();
-      const claimedRows = await db.selectFrom('claims').select('amount').where('account', '=', account).execute();
+      const claimedRows = await db
+        .selectFrom('claims')
+        .select('amount')
+        .where('account', '=', account)
+        .execute();
       const claimed = claimedRows.reduce((s, c) => s + BigInt(c.amount), 0n);
-      if (!last) return { account, epoch: null, root: null, cumulativeAmount: '0', claimed: claimed.toString(), claimable: '0', proof: [] };
+      if (!last)
+        return {
+          account,
+          epoch: null,
+          root: null,
+          cumulativeAmount: '0',
+          claimed: claimed.toString(),
+          claimable: '0',
+          proof: [],
+        };
       let tree = trees.get(last.epoch);
       if (!tree) {
-        const rows = await db.selectFrom('cumulative').select(['account', 'amount']).where('epoch', '=', last.epoch).execute();
-        tree = buildRewardTree(rows.map((x) => ({ account: x.account as `0x${string}`, cumulativeAmount: BigInt(x.amount) })));
+        const rows = await db
+          .selectFrom('cumulative')
+          .select(['account', 'amount'])
+          .where('epoch', '=', last.epoch)
+          .execute();
+        tree = buildRewardTree(
+          rows.map((x) => ({ account: x.account as `0x${string}`, cumulativeAmount: BigInt(x.amount) })),
+        );
         trees.clear();
         trees.set(last.epoch, tree);
       }
@@ -287,44 +386,56 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
     },
   );
 
-  r.get('/v1/events', { schema: { tags: ['network'], summary: 'Server-sent events: envelopes, epoch, claim, device' } }, (req, reply) => {
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    res.write(': connected\n\n');
-    const send = (event: string) => (data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    const handlers = {
-      envelopes: send('envelopes'),
-      epoch: send('epoch'),
-      claim: send('claim'),
-      device: send('device'),
-    };
-    for (const [k, h] of Object.entries(handlers)) ctx.bus.on(k, h);
-    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
-    req.raw.on('close', () => {
-      clearInterval(ping);
-      for (const [k, h] of Object.entries(handlers)) ctx.bus.off(k, h);
-    });
-  });
+  r.get(
+    '/v1/events',
+    { schema: { tags: ['network'], summary: 'Server-sent events: envelopes, epoch, claim, device' } },
+    (req, reply) => {
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
+      res.write(': connected\n\n');
+      const send = (event: string) => (data: unknown) =>
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const handlers = {
+        envelopes: send('envelopes'),
+        epoch: send('epoch'),
+        claim: send('claim'),
+        device: send('device'),
+      };
+      for (const [k, h] of Object.entries(handlers)) ctx.bus.on(k, h);
+      const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+      req.raw.on('close', () => {
+        clearInterval(ping);
+        for (const [k, h] of Object.entries(handlers)) ctx.bus.off(k, h);
+      });
+    },
+  );
 
   for (const m of ctx.modules) {
-    if (m.routes) await app.register(async (sub) => m.routes!(sub, { db }), { prefix: `/v1/modules/${m.id}` });
+    if (m.routes)
+      await app.register(async (sub) => m.routes!(sub, { db }), { prefix: `/v1/modules/${m.id}` });
   }
   void errorBody;
   return app;
 }
 
-function deviceJson(r: {
-  device_id: string;
-  key_type: number;
-  public_key: string;
-  module: string;
-  h3_cell: string;
-  operator: string;
-  active: number;
-  registered_block: number;
-  last_seq: number;
-}) {
+function deviceJson(
+  r: {
+    device_id: string;
+    key_type: number;
+    public_key: string;
+    module: string;
+    h3_cell: string;
+    operator: string;
+    active: number;
+    registered_block: number;
+  },
+  lastSeq: number,
+) {
   return {
     deviceId: r.device_id,
     keyType: r.key_type === 1 ? 'ed25519' : 'p256',
@@ -334,11 +445,20 @@ function deviceJson(r: {
     operator: r.operator,
     active: r.active === 1,
     registeredBlock: Number(r.registered_block),
-    lastSeq: Number(r.last_seq),
+    lastSeq,
   };
 }
 
-function lineJson(l: { epoch: number; module: string; device_id: string; beneficiary: string; score: string; amount: string; reason: string; detail: string | null }) {
+function lineJson(l: {
+  epoch: number;
+  module: string;
+  device_id: string;
+  beneficiary: string;
+  score: string;
+  amount: string;
+  reason: string;
+  detail: string | null;
+}) {
   return {
     epoch: l.epoch,
     module: l.module,

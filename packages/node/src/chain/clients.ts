@@ -22,7 +22,10 @@ export interface ChainClients {
 }
 
 /** Connects to an EVM JSON-RPC endpoint; reads the chain id from it. */
-export async function connectChain(rpcUrl: string, options: { pollingInterval?: number } = {}): Promise<ChainClients> {
+export async function connectChain(
+  rpcUrl: string,
+  options: { pollingInterval?: number } = {},
+): Promise<ChainClients> {
   const probe = createPublicClient({ transport: http(rpcUrl, { retryCount: 2 }) });
   const chainId = await probe.getChainId();
   const chain = defineChain({

@@ -29,10 +29,17 @@ export interface DeployParameters {
   onProgress?: (step: string) => void;
 }
 
-async function deploy(w: Wallet, c: ChainClients, abi: Abi, bytecode: Hex, args: unknown[]): Promise<Address> {
+async function deploy(
+  w: Wallet,
+  c: ChainClients,
+  abi: Abi,
+  bytecode: Hex,
+  args: unknown[],
+): Promise<Address> {
   const hash = await w.deployContract({ abi, bytecode, args } as Parameters<Wallet['deployContract']>[0]);
   const receipt = await c.publicClient.waitForTransactionReceipt({ hash });
-  if (!receipt.contractAddress || receipt.status !== 'success') throw new Error(`deployment failed in ${hash}`);
+  if (!receipt.contractAddress || receipt.status !== 'success')
+    throw new Error(`deployment failed in ${hash}`);
   return receipt.contractAddress;
 }
 
@@ -62,7 +69,15 @@ export async function deployNetwork(p: DeployParameters): Promise<Omit<Deploymen
     p.halvingEpochs,
     owner,
   ]);
-  await send(c, await w.writeContract({ address: token, abi: groundTokenAbi, functionName: 'setMinter', args: [schedule] }));
+  await send(
+    c,
+    await w.writeContract({
+      address: token,
+      abi: groundTokenAbi,
+      functionName: 'setMinter',
+      args: [schedule],
+    }),
+  );
   progress('RewardsDistributor');
   const oracles = p.oracleKeys.map((k) => privateKeyToAccount(k).address);
   const distributor = await deploy(w, c, rewardsDistributorAbi as Abi, rewardsDistributorBytecode, [
@@ -74,7 +89,12 @@ export async function deployNetwork(p: DeployParameters): Promise<Omit<Deploymen
   ]);
   await send(
     c,
-    await w.writeContract({ address: schedule, abi: emissionScheduleAbi, functionName: 'setDistributor', args: [distributor] }),
+    await w.writeContract({
+      address: schedule,
+      abi: emissionScheduleAbi,
+      functionName: 'setDistributor',
+      args: [distributor],
+    }),
   );
   progress('DeviceRegistry');
   const registry = await deploy(w, c, deviceRegistryAbi as Abi, deviceRegistryBytecode, [owner]);

@@ -53,7 +53,11 @@ export class ChainIndexer extends EventEmitter<IndexerEvents> {
   async load(): Promise<void> {
     const rows = await this.o.db.selectFrom('params').selectAll().execute();
     for (const r of rows) this.params.set(r.key, BigInt(r.value));
-    const c = await this.o.db.selectFrom('cursors').select('position').where('name', '=', CURSOR).executeTakeFirst();
+    const c = await this.o.db
+      .selectFrom('cursors')
+      .select('position')
+      .where('name', '=', CURSOR)
+      .executeTakeFirst();
     this.#head = c ? Number(c.position) : this.o.deployment.deployBlock - 1;
   }
 
@@ -78,9 +82,18 @@ export class ChainIndexer extends EventEmitter<IndexerEvents> {
     const raw = await this.o.clients.publicClient.getLogs({ address: addresses, fromBlock, toBlock });
     const lower = (a: string) => a.toLowerCase();
     const at = (l: Log) => lower(l.address);
-    const registryLogs = parseEventLogs({ abi: deviceRegistryAbi, logs: raw.filter((l) => at(l) === lower(contracts.registry)) });
-    const paramLogs = parseEventLogs({ abi: parameterRegistryAbi, logs: raw.filter((l) => at(l) === lower(contracts.parameters)) });
-    const distLogs = parseEventLogs({ abi: rewardsDistributorAbi, logs: raw.filter((l) => at(l) === lower(contracts.distributor)) });
+    const registryLogs = parseEventLogs({
+      abi: deviceRegistryAbi,
+      logs: raw.filter((l) => at(l) === lower(contracts.registry)),
+    });
+    const paramLogs = parseEventLogs({
+      abi: parameterRegistryAbi,
+      logs: raw.filter((l) => at(l) === lower(contracts.parameters)),
+    });
+    const distLogs = parseEventLogs({
+      abi: rewardsDistributorAbi,
+      logs: raw.filter((l) => at(l) === lower(contracts.distributor)),
+    });
     const all = [...registryLogs, ...paramLogs, ...distLogs].sort((a, b) =>
       a.blockNumber === b.blockNumber ? a.logIndex! - b.logIndex! : a.blockNumber! < b.blockNumber! ? -1 : 1,
     );
@@ -94,7 +107,14 @@ export class ChainIndexer extends EventEmitter<IndexerEvents> {
         const block = Number(ev.blockNumber);
         switch (ev.eventName) {
           case 'DeviceRegistered': {
-            const a = ev.args as { deviceId: bigint; operator: Address; keyType: number; publicKey: `0x${string}`; module: `0x${string}`; h3Cell: bigint };
+            const a = ev.args as {
+              deviceId: bigint;
+              operator: Address;
+              keyType: number;
+              publicKey: `0x${string}`;
+              module: `0x${string}`;
+              h3Cell: bigint;
+            };
             const deviceId = `0x${a.deviceId.toString(16).padStart(64, '0')}`;
             await trx
               .insertInto('devices')
@@ -107,7 +127,6 @@ export class ChainIndexer extends EventEmitter<IndexerEvents> {
                 operator: lower(a.operator),
                 active: 1,
                 registered_block: block,
-                last_seq: 0,
               })
               .onConflict((oc) => oc.column('device_id').doNothing())
               .execute();
@@ -119,7 +138,11 @@ export class ChainIndexer extends EventEmitter<IndexerEvents> {
             // Mints are covered by DeviceRegistered; a transfer moves future rewards.
             if (/^0x0{40}$/.test(a.from)) break;
             const deviceId = `0x${a.tokenId.toString(16).padStart(64, '0')}`;
-            await trx.updateTable('devices').set({ operator: lower(a.to) }).where('device_id', '=', deviceId).execute();
+            await trx
+              .updateTable('devices')
+              .set({ operator: lower(a.to) })
+              .where('device_id', '=', deviceId)
+              .execute();
             touched.add(deviceId);
             break;
           }
@@ -132,7 +155,11 @@ export class ChainIndexer extends EventEmitter<IndexerEvents> {
           case 'DeviceLocationAsserted': {
             const a = ev.args as { deviceId: bigint; h3Cell: bigint };
             const deviceId = `0x${a.deviceId.toString(16).padStart(64, '0')}`;
-            await trx.updateTable('devices').set({ h3_cell: h3FromUint64(a.h3Cell) }).where('device_id', '=', deviceId).execute();
+            await trx
+              .updateTable('devices')
+              .set({ h3_cell: h3FromUint64(a.h3Cell) })
+              .where('device_id', '=', deviceId)
+              .execute();
             touched.add(deviceId);
             break;
           }
@@ -148,7 +175,12 @@ export class ChainIndexer extends EventEmitter<IndexerEvents> {
             break;
           }
           case 'RootSubmitted': {
-            const a = ev.args as { epoch: bigint; root: `0x${string}`; total: bigint; bundleHash: `0x${string}` };
+            const a = ev.args as {
+              epoch: bigint;
+              root: `0x${string}`;
+              total: bigint;
+              bundleHash: `0x${string}`;
+            };
             await trx
               .insertInto('chain_roots')
               .values({
@@ -165,7 +197,12 @@ export class ChainIndexer extends EventEmitter<IndexerEvents> {
             break;
           }
           case 'RewardsClaimed': {
-            const a = ev.args as { account: Address; amount: bigint; cumulativeAmount: bigint; caller: Address };
+            const a = ev.args as {
+              account: Address;
+              amount: bigint;
+              cumulativeAmount: bigint;
+              caller: Address;
+            };
             await trx
               .insertInto('claims')
               .values({
@@ -196,7 +233,11 @@ export class ChainIndexer extends EventEmitter<IndexerEvents> {
     // After the commit: mirrors and notifications.
     this.#head = Number(toBlock);
     if (touched.size > 0) {
-      const rows = await this.o.db.selectFrom('devices').selectAll().where('device_id', 'in', [...touched]).execute();
+      const rows = await this.o.db
+        .selectFrom('devices')
+        .selectAll()
+        .where('device_id', 'in', [...touched])
+        .execute();
       for (const r of rows) this.o.devices.upsertRow(r);
       this.o.metrics.devicesKnown.set(this.o.devices.size);
       for (const id of touched) this.emit('device', id);

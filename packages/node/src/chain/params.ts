@@ -2,7 +2,8 @@ import { type Hex, hexToString, stringToHex } from 'viem';
 
 /** A parameter key (short ASCII) as the bytes32 ParameterRegistry stores: left-aligned, zero-padded. */
 export function paramKeyToBytes32(key: string): Hex {
-  if (key.length > 31 || !/^[\x20-\x7e]+$/.test(key)) throw new Error(`parameter key "${key}" must be 1–31 printable ASCII chars`);
+  if (key.length > 31 || !/^[\x20-\x7e]+$/.test(key))
+    throw new Error(`parameter key "${key}" must be 1–31 printable ASCII chars`);
   return stringToHex(key, { size: 32 });
 }
 

@@ -2,7 +2,11 @@ import { canonicalize } from '@groundwork/protocol';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import type { Address, Hex } from 'viem';
 import type { EpochWindow, GroundworkModule, Params } from '../modules/types.ts';
-import { computeRewards, type ComputeRewardsOutput, serializeRewardOutput } from '../rewards/computeRewards.ts';
+import {
+  type ComputeRewardsOutput,
+  computeRewards,
+  type serializeRewardOutput,
+} from '../rewards/computeRewards.ts';
 import { buildRewardTree } from '../rewards/merkle.ts';
 
 export const BUNDLE_FORMAT = 'groundwork-epoch-bundle/1';
@@ -49,7 +53,10 @@ export function bundleParams(b: Pick<EpochBundle, 'params'>): Params {
  * and `verify-epoch` call, so that re-running a bundle is the same code path
  * as producing it. Pure: no I/O, no clock.
  */
-export function computeEpoch(inputs: BundleInputs, modules: readonly GroundworkModule[]): {
+export function computeEpoch(
+  inputs: BundleInputs,
+  modules: readonly GroundworkModule[],
+): {
   output: ComputeRewardsOutput;
   root: Hex;
   total: bigint;
@@ -61,7 +68,12 @@ export function computeEpoch(inputs: BundleInputs, modules: readonly GroundworkM
     const module = byId.get(m.id);
     if (!module) throw new Error(`bundle names module ${m.id}, which this installation does not have`);
     const beneficiary = new Map(m.devices.map((d) => [d.deviceId, d.beneficiary]));
-    const scores = module.score({ window, inputs: m.inputs, devices: m.devices.map((d) => d.deviceId), params });
+    const scores = module.score({
+      window,
+      inputs: m.inputs,
+      devices: m.devices.map((d) => d.deviceId),
+      params,
+    });
     return {
       module: m.id,
       weight: BigInt(m.weight),
@@ -75,8 +87,14 @@ export function computeEpoch(inputs: BundleInputs, modules: readonly GroundworkM
     };
   });
   const previousCumulative: Record<string, bigint> = {};
-  for (const p of inputs.previousCumulative) previousCumulative[p.account.toLowerCase()] = BigInt(p.cumulativeAmount);
-  const output = computeRewards({ epoch: inputs.epoch, pool: BigInt(inputs.pool), modules: moduleScores, previousCumulative });
+  for (const p of inputs.previousCumulative)
+    previousCumulative[p.account.toLowerCase()] = BigInt(p.cumulativeAmount);
+  const output = computeRewards({
+    epoch: inputs.epoch,
+    pool: BigInt(inputs.pool),
+    modules: moduleScores,
+    previousCumulative,
+  });
   const tree = buildRewardTree(output.cumulative);
   return { output, root: tree.root, total: output.cumulativeTotal };
 }

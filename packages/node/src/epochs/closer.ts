@@ -1,8 +1,8 @@
+import { EventEmitter } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { emissionScheduleAbi, rewardsDistributorAbi } from '@groundwork/abi';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { EventEmitter } from 'node:events';
 import type { Hex } from 'viem';
 import type { ChainClients } from '../chain/clients.ts';
 import type { Deployment } from '../chain/deployment.ts';
@@ -96,7 +96,11 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
       await this.o.indexer.sync();
       await this.ensureOpen();
       for (;;) {
-        const open = await this.o.db.selectFrom('epochs').selectAll().where('status', '=', 'open').executeTakeFirst();
+        const open = await this.o.db
+          .selectFrom('epochs')
+          .selectAll()
+          .where('status', '=', 'open')
+          .executeTakeFirst();
         if (!open || this.#now() < Number(open.end_ms)) break;
         await this.#close(open.epoch, Number(open.start_ms), Number(open.end_ms));
       }
@@ -106,7 +110,8 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
         .where('status', '=', 'closed')
         .orderBy('epoch')
         .execute();
-      for (const e of pending) await this.#submit(e.epoch, e.root as Hex, BigInt(e.total!), e.bundle_hash as Hex);
+      for (const e of pending)
+        await this.#submit(e.epoch, e.root as Hex, BigInt(e.total!), e.bundle_hash as Hex);
     });
   }
 
@@ -161,7 +166,9 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
       epoch,
       window: { startMs, endMs },
       paramsBlock,
-      params: Object.fromEntries([...params].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v.toString()])),
+      params: Object.fromEntries(
+        [...params].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v.toString()]),
+      ),
       pool: pool.toString(),
       inputsDigest: digest,
       envelopeCount: count,
@@ -169,7 +176,12 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
       previousCumulative: prev.map((p) => ({ account: p.account, cumulativeAmount: p.amount })),
     };
     const { output, root, total } = computeEpoch(inputs, modules);
-    const bundle: EpochBundle = { ...inputs, result: serializeRewardOutput(output), root, total: total.toString() };
+    const bundle: EpochBundle = {
+      ...inputs,
+      result: serializeRewardOutput(output),
+      root,
+      total: total.toString(),
+    };
     const bundleHash = hashBundle(bundle);
     const dir = join(this.o.dataDir, 'bundles');
     mkdirSync(dir, { recursive: true });
@@ -199,9 +211,11 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
         await trx
           .insertInto('cumulative')
           .values(
-            output.cumulative
-              .slice(i, i + 500)
-              .map((c) => ({ epoch, account: c.account.toLowerCase(), amount: c.cumulativeAmount.toString() })),
+            output.cumulative.slice(i, i + 500).map((c) => ({
+              epoch,
+              account: c.account.toLowerCase(),
+              amount: c.cumulativeAmount.toString(),
+            })),
           )
           .execute();
       }
@@ -225,7 +239,14 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
         .execute();
     });
     this.o.metrics.epochsClosed.inc();
-    this.o.log.info({ msg: 'epoch closed', epoch, root, total: total.toString(), envelopes: count, lines: output.lines.length });
+    this.o.log.info({
+      msg: 'epoch closed',
+      epoch,
+      root,
+      total: total.toString(),
+      envelopes: count,
+      lines: output.lines.length,
+    });
     this.emit('closed', epoch);
   }
 
@@ -242,7 +263,11 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
     if (BigInt(onChain) !== 0n) {
       // Already submitted (a restart between mining and recording): take it from the chain.
       await this.o.indexer.sync();
-      const row = await this.o.db.selectFrom('chain_roots').select('tx_hash').where('epoch', '=', epoch).executeTakeFirst();
+      const row = await this.o.db
+        .selectFrom('chain_roots')
+        .select('tx_hash')
+        .where('epoch', '=', epoch)
+        .executeTakeFirst();
       if (onChain.toLowerCase() !== root.toLowerCase()) {
         throw new Error(`epoch ${epoch}: chain holds root ${onChain}, this node computed ${root}`);
       }
@@ -250,9 +275,19 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
     } else {
       const submission = { epoch: BigInt(epoch), root, total, bundleHash };
       const sigs = await signRoot(this.o.oracleKeys, deployment.chainId, distributor, submission);
-      tx = await submitRoot(clients, this.o.submitterKey, distributor, submission, sigs.map((s) => s.signature));
+      tx = await submitRoot(
+        clients,
+        this.o.submitterKey,
+        distributor,
+        submission,
+        sigs.map((s) => s.signature),
+      );
     }
-    await this.o.db.updateTable('epochs').set({ status: 'submitted', tx_hash: tx }).where('epoch', '=', epoch).execute();
+    await this.o.db
+      .updateTable('epochs')
+      .set({ status: 'submitted', tx_hash: tx })
+      .where('epoch', '=', epoch)
+      .execute();
     await this.o.indexer.sync();
     this.o.log.info({ msg: 'root submitted', epoch, tx });
     this.emit('submitted', epoch, tx);

@@ -1,10 +1,4 @@
-import {
-  canonicalize,
-  type Envelope,
-  parseEnvelope,
-  type ReasonCode,
-  verifyEnvelopeSignature,
-} from '@groundwork/protocol';
+import { type Envelope, parseEnvelope, type ReasonCode, verifyEnvelopeSignature } from '@groundwork/protocol';
 import type { Logger } from '../internal/logger.ts';
 import type { Metrics } from '../internal/metrics.ts';
 import { Mutex } from '../internal/mutex.ts';
@@ -30,7 +24,8 @@ interface Candidate {
   index: number;
   envelope: Envelope;
   device: KnownDevice;
-  module: GroundworkModule;
+  module: GroundworkModule | undefined;
+  /** The body's canonical JSON, computed once by parseEnvelope. */
   body: string;
 }
 
@@ -59,14 +54,26 @@ export class Ingestor {
   async ingestBatch(inputs: readonly unknown[]): Promise<EnvelopeVerdict[]> {
     const started = performance.now();
     const verdicts: EnvelopeVerdict[] = new Array(inputs.length);
-    const rejectionsToLog: { device_id: string; reason: ReasonCode; detail: string; seq: number | null; kind: string | null }[] =
-      [];
+    const rejectionsToLog: {
+      device_id: string;
+      reason: ReasonCode;
+      detail: string;
+      seq: number | null;
+      kind: string | null;
+    }[] = [];
     const candidates: Candidate[] = [];
 
     const reject = (index: number, reason: ReasonCode, device?: KnownDevice, env?: Envelope, detail = '') => {
       verdicts[index] = { index, status: 'rejected', reason };
       this.#o.metrics.envelopesRejected.inc({ reason });
-      if (device) rejectionsToLog.push({ device_id: device.deviceId, reason, detail, seq: env?.seq ?? null, kind: env?.kind ?? null });
+      if (device)
+        rejectionsToLog.push({
+          device_id: device.deviceId,
+          reason,
+          detail,
+          seq: env?.seq ?? null,
+          kind: env?.kind ?? null,
+        });
     };
 
     for (let index = 0; index < inputs.length; index++) {
@@ -85,13 +92,13 @@ export class Ingestor {
         reject(index, 'DEVICE_INACTIVE', device, env);
         continue;
       }
-      if (!verifyEnvelopeSignature(env, device.keyType, device.publicKey)) {
+      if (!verifyEnvelopeSignature(env, device.keyType, device.publicKey, parsed.signingBytes)) {
         reject(index, 'BAD_SIGNATURE', device, env);
         continue;
       }
       const dot = env.kind.indexOf('.');
       const module = this.#modules.get(env.kind.slice(0, dot));
-      candidates.push({ index, envelope: env, device, module: module as GroundworkModule, body: '' });
+      candidates.push({ index, envelope: env, device, module, body: parsed.canonicalBody });
     }
 
     await this.#commitLock.run(async () => {
@@ -131,7 +138,6 @@ export class Ingestor {
           reject(c.index, 'BODY_INVALID', c.device, env, body.error.issues[0]?.message ?? 'invalid body');
           continue;
         }
-        c.body = canonicalize(env.body);
         batchSeq.set(env.device, env.seq);
         accepted.push(c);
       }
@@ -154,9 +160,6 @@ export class Ingestor {
                 })),
               )
               .execute();
-            for (const [deviceId, seq] of batchSeq) {
-              await trx.updateTable('devices').set({ last_seq: seq }).where('device_id', '=', deviceId).execute();
-            }
           }
           if (rejectionsToLog.length > 0) {
             await trx
@@ -173,7 +176,7 @@ export class Ingestor {
       }
       for (const c of accepted) {
         verdicts[c.index] = { index: c.index, status: 'accepted', seq: c.envelope.seq };
-        this.#o.metrics.envelopesAccepted.inc({ module: c.module.id });
+        this.#o.metrics.envelopesAccepted.inc({ module: c.device.module });
       }
     });
 

@@ -7,7 +7,11 @@ export class BaseError extends Error {
   readonly code: string;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: string, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details;
@@ -31,7 +35,12 @@ export class ConfigError extends BaseError {
 export class InputError extends BaseError {
   override readonly name: string = 'InputError';
   readonly statusCode: number;
-  constructor(code: string, message: string, statusCode = 400, options: { details?: Record<string, unknown> } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    statusCode = 400,
+    options: { details?: Record<string, unknown> } = {},
+  ) {
     super(code, message, options);
     this.statusCode = statusCode;
   }

@@ -7,6 +7,9 @@ export function createLogger(options: { level?: string; name?: string } = {}): L
   return pino({
     name: options.name ?? 'groundwork',
     level: options.level ?? 'info',
-    redact: { paths: ['*.privateKey', '*.oracleKeys', 'settings.oracleKeys', 'settings.operatorKeys'], censor: '[redacted]' },
+    redact: {
+      paths: ['*.privateKey', '*.oracleKeys', 'settings.oracleKeys', 'settings.operatorKeys'],
+      censor: '[redacted]',
+    },
   });
 }

@@ -54,6 +54,10 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     }),
     epochsClosed: new Counter({ name: METRIC.epochsClosed, help: 'Epochs closed', registers: [registry] }),
     chainHead: new Gauge({ name: METRIC.chainHead, help: 'Last block indexed', registers: [registry] }),
-    devicesKnown: new Gauge({ name: METRIC.devicesKnown, help: 'Devices known from DeviceRegistry', registers: [registry] }),
+    devicesKnown: new Gauge({
+      name: METRIC.devicesKnown,
+      help: 'Devices known from DeviceRegistry',
+      registers: [registry],
+    }),
   };
 }

@@ -12,7 +12,7 @@ export const DEV_KEYS = [
   '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
   '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
   '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6',
-  '0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733f9f8ba7ec1c2f7d8',
+  '0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a',
   '0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba',
   '0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e',
   '0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356',
@@ -51,7 +51,9 @@ const settingsSchema = z.object({
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
+};
 export type SettingsOverrides = DeepPartial<Settings>;
 
 /** The documented defaults: a local network in `./.groundwork`. */
@@ -77,7 +79,8 @@ export function defaultSettings(): Settings {
 
 function merge<T>(base: T, over: unknown): T {
   if (over === undefined || over === null) return base;
-  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof over !== 'object') return over as T;
+  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof over !== 'object')
+    return over as T;
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
     if (v !== undefined) out[k] = merge(out[k], v);
@@ -102,7 +105,10 @@ function fromEnv(env: NodeJS.ProcessEnv): SettingsOverrides {
  * environment (`GROUNDWORK_*`, `RPC_URL`, `DATABASE_URL`), then flags.
  * Nothing else in the code base reads `process.env`.
  */
-export function loadSettings(flags: SettingsOverrides = {}, options: { env?: NodeJS.ProcessEnv; configPath?: string } = {}): Settings {
+export function loadSettings(
+  flags: SettingsOverrides = {},
+  options: { env?: NodeJS.ProcessEnv; configPath?: string } = {},
+): Settings {
   const env = options.env ?? process.env;
   const envOver = fromEnv(env);
   const dataDir = resolve(flags.dataDir ?? envOver.dataDir ?? defaultSettings().dataDir);
@@ -112,7 +118,9 @@ export function loadSettings(flags: SettingsOverrides = {}, options: { env?: Nod
     try {
       fileOver = JSON.parse(readFileSync(configPath, 'utf8'));
     } catch (cause) {
-      throw new ConfigError(`config file ${configPath} is not valid JSON (expected an object of settings)`, { cause });
+      throw new ConfigError(`config file ${configPath} is not valid JSON (expected an object of settings)`, {
+        cause,
+      });
     }
   } else if (options.configPath) {
     throw new ConfigError(`config file ${configPath} does not exist`);
@@ -120,9 +128,7 @@ export function loadSettings(flags: SettingsOverrides = {}, options: { env?: Nod
   const merged = merge(merge(merge(defaultSettings(), fileOver), envOver), { ...flags, dataDir });
   const parsed = settingsSchema.safeParse(merged);
   if (!parsed.success) {
-    const first = parsed.error.issues
-      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      .join('; ');
+    const first = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid settings — ${first}`);
   }
   return parsed.data;

@@ -21,9 +21,14 @@ export async function loadModules(dir: string = MODULES_DIR): Promise<Groundwork
     const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { groundwork?: { module?: string } };
     const id = pkg.groundwork?.module;
     if (!id) continue;
-    const mod = (await import(pathToFileURL(join(dir, name, 'src/index.ts')).href)) as { default?: GroundworkModule };
+    const mod = (await import(pathToFileURL(join(dir, name, 'src/index.ts')).href)) as {
+      default?: GroundworkModule;
+    };
     if (!mod.default || mod.default.id !== id) {
-      throw new BaseError('MODULE_INVALID', `module folder ${name} must default-export a module with id "${id}"`);
+      throw new BaseError(
+        'MODULE_INVALID',
+        `module folder ${name} must default-export a module with id "${id}"`,
+      );
     }
     found.push(mod.default);
   }

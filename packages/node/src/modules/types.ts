@@ -98,9 +98,17 @@ export interface GroundworkModule {
    * `devices` lists every active device of the module at epoch close (so
    * silent ones get a zero line with a reason).
    */
-  score(args: { window: EpochWindow; inputs: Record<string, unknown>; devices: string[]; params: Params }): ModuleDeviceScore[];
+  score(args: {
+    window: EpochWindow;
+    inputs: Record<string, unknown>;
+    devices: string[];
+    params: Params;
+  }): ModuleDeviceScore[];
   /** Simulated honest readings for `groundwork up`'s fleet. */
-  simulate?: { intervalMs(params: Params): number; next(args: { deviceIndex: number; now: number; tick: number }): SimulatedReading };
+  simulate?: {
+    intervalMs(params: Params): number;
+    next(args: { deviceIndex: number; now: number; tick: number }): SimulatedReading;
+  };
   /** Extra HTTP routes under `/v1/modules/<id>/`. */
   routes?(app: FastifyInstance, ctx: { db: Db }): void | Promise<void>;
 }

@@ -1,31 +1,40 @@
+import { keccak_256 } from '@noble/hashes/sha3.js';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { buildRewardTree } from './merkle.ts';
 
-const rnd = (i: number) =>
-  `0x${(BigInt(i + 1) * 0x9e3779b97f4a7c15f39cc0605cedc835n).toString(16).padStart(40, '0').slice(-40)}` as `0x${string}`;
-for (const n of [1, 2, 3, 7, 100]) {
-  const entries = Array.from({ length: n }, (_, i) => ({
-    account: rnd(i),
-    cumulativeAmount: BigInt(i) * 10n ** 18n + 7n,
-  }));
-  const t = buildRewardTree(entries);
-  const oz = StandardMerkleTree.of(
-    entries.map((e) => [e.account, e.cumulativeAmount]),
-    ['address', 'uint256'],
-  );
-  let ok = t.root === oz.root;
-  for (const e of entries)
-    ok &&=
-      JSON.stringify(t.proofOf(e.account)) === JSON.stringify(oz.getProof([e.account, e.cumulativeAmount]));
-  console.log(n, ok, t.root);
-}
-const N = Number(process.env.N ?? 1_000_000);
-const big = Array.from({ length: N }, (_, i) => ({
-  account: rnd(i),
-  cumulativeAmount: BigInt(i) * 123456789012345678n,
+const addr = (i: number) =>
+  `0x${Buffer.from(keccak_256(new Uint8Array(new Uint32Array([i]).buffer)).subarray(12)).toString('hex')}` as `0x${string}`;
+const which = process.argv[2] ?? 'ours';
+const N = Number(process.argv[3] ?? 1_000_000);
+const entries = Array.from({ length: N }, (_, i) => ({
+  account: addr(i),
+  cumulativeAmount: BigInt(i + 1) * 987_654_321_123_456_789n,
 }));
-for (let r = 0; r < 2; r++) {
+function time(label: string, fn: () => string) {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const t = buildRewardTree(big);
-  console.log('ours', N, (performance.now() - t0).toFixed(0), 'ms', t.root);
+  const root = fn();
+  const c = process.cpuUsage(c0);
+  console.log(
+    label,
+    N,
+    'wall',
+    (performance.now() - t0).toFixed(0),
+    'ms cpu',
+    ((c.user + c.system) / 1000).toFixed(0),
+    'ms',
+    root,
+  );
+}
+for (let r = 0; r < 3; r++) {
+  if (which === 'ours') time('ours', () => buildRewardTree(entries).root);
+  else
+    time(
+      'oz',
+      () =>
+        StandardMerkleTree.of(
+          entries.map((e) => [e.account, e.cumulativeAmount]),
+          ['address', 'uint256'],
+        ).root,
+    );
 }

@@ -144,41 +144,32 @@ export function computeRewards(input: ComputeRewardsInput): ComputeRewardsOutput
     if (modules[m]!.module === modules[m - 1]!.module)
       throw new RewardDuplicateModuleError(modules[m]!.module);
   }
+  // Validated before any arithmetic, so that bad input fails whatever the scores.
+  const cumulativeByAccount = normalisePrevious(input.previousCumulative);
 
   let sumWeights = 0n;
   for (const m of modules) if (m.scoreSum > 0n) sumWeights += m.weight;
 
   const lines: RewardLine[] = [];
   const moduleTotals: [string, bigint][] = [];
-  const earned = new Map<string, bigint>();
   let epochTotal = 0n;
   for (const m of modules) {
     // Floor division throughout: every remainder stays with the pool as dust.
     const modulePool = m.scoreSum > 0n && sumWeights > 0n ? (pool * m.weight) / sumWeights : 0n;
     let moduleTotal = 0n;
-    for (const d of m.devices) {
-      const amount = m.scoreSum > 0n ? (modulePool * d.score) / m.scoreSum : 0n;
-      const line: RewardLine = {
-        deviceId: d.deviceId,
-        module: m.module,
-        beneficiary: d.beneficiary,
-        score: d.score,
-        amount,
-        reason: d.reason,
-      };
-      if (d.detail !== undefined) line.detail = d.detail;
+    for (const line of m.lines) {
+      const amount = m.scoreSum > 0n ? (modulePool * line.score) / m.scoreSum : 0n;
+      line.amount = amount;
       lines.push(line);
       moduleTotal += amount;
-      if (amount > 0n) earned.set(d.beneficiary, (earned.get(d.beneficiary) ?? 0n) + amount);
+      if (amount > 0n) {
+        cumulativeByAccount.set(line.beneficiary, (cumulativeByAccount.get(line.beneficiary) ?? 0n) + amount);
+      }
     }
     moduleTotals.push([m.module, moduleTotal]);
     epochTotal += moduleTotal;
   }
 
-  const cumulativeByAccount = normalisePrevious(input.previousCumulative);
-  for (const [account, amount] of earned) {
-    cumulativeByAccount.set(account, (cumulativeByAccount.get(account) ?? 0n) + amount);
-  }
   const cumulative: RewardTreeEntry[] = [];
   let cumulativeTotal = 0n;
   for (const [account, cumulativeAmount] of cumulativeByAccount) {
@@ -201,18 +192,11 @@ export function computeRewards(input: ComputeRewardsInput): ComputeRewardsOutput
   };
 }
 
-interface NormalisedDevice {
-  deviceId: `0x${string}`;
-  beneficiary: `0x${string}`;
-  score: bigint;
-  reason: string;
-  detail: RewardDetail | undefined;
-}
-
 interface NormalisedModule {
   module: string;
   weight: bigint;
-  devices: NormalisedDevice[];
+  /** The module's lines, sorted by deviceId, amounts still 0 (filled in by computeRewards). */
+  lines: RewardLine[];
   scoreSum: bigint;
 }
 
@@ -230,41 +214,48 @@ function normaliseModule(m: ModuleScores, index: number): NormalisedModule {
   }
   if (!Array.isArray(m.devices)) throw new RewardInputInvalidError(`${path}.devices`, 'an array', m.devices);
 
-  const devices = m.devices.map((d, i) => normaliseDevice(d, `${path}.devices[${i}]`));
-  devices.sort((a, b) => compareStrings(a.deviceId, b.deviceId));
+  const lines = m.devices.map((d, i) => lineOf(m.module, d, path, i));
+  lines.sort((a, b) => compareStrings(a.deviceId, b.deviceId));
   let scoreSum = 0n;
-  for (let i = 0; i < devices.length; i++) {
-    if (i > 0 && devices[i]!.deviceId === devices[i - 1]!.deviceId) {
-      throw new RewardDuplicateDeviceError(m.module, devices[i]!.deviceId);
+  for (let i = 0; i < lines.length; i++) {
+    if (i > 0 && lines[i]!.deviceId === lines[i - 1]!.deviceId) {
+      throw new RewardDuplicateDeviceError(m.module, lines[i]!.deviceId);
     }
-    scoreSum += devices[i]!.score;
+    scoreSum += lines[i]!.score;
   }
-  return { module: m.module, weight: m.weight, devices, scoreSum };
+  return { module: m.module, weight: m.weight, lines, scoreSum };
 }
 
-function normaliseDevice(d: DeviceScore, path: string): NormalisedDevice {
-  if (d === null || typeof d !== 'object') throw new RewardInputInvalidError(path, 'an object', d);
+/** The validated, lowercased line of one device, amount 0 for now. */
+function lineOf(module: string, d: DeviceScore, modulePath: string, index: number): RewardLine {
+  // Paths are built only on error: a million template strings would cost more than the rest.
+  const path = () => `${modulePath}.devices[${index}]`;
+  if (d === null || typeof d !== 'object') throw new RewardInputInvalidError(path(), 'an object', d);
   if (typeof d.deviceId !== 'string' || !DEVICE_ID.test(d.deviceId)) {
-    throw new RewardInputInvalidError(`${path}.deviceId`, '0x-prefixed hex', d.deviceId);
+    throw new RewardInputInvalidError(`${path()}.deviceId`, '0x-prefixed hex', d.deviceId);
   }
   if (typeof d.beneficiary !== 'string' || !ADDRESS.test(d.beneficiary)) {
     throw new RewardInputInvalidError(
-      `${path}.beneficiary`,
+      `${path()}.beneficiary`,
       'a 0x-prefixed 20-byte hex address',
       d.beneficiary,
     );
   }
   if (typeof d.score !== 'bigint' || d.score < 0n) {
-    throw new RewardInputInvalidError(`${path}.score`, 'a bigint >= 0', d.score);
+    throw new RewardInputInvalidError(`${path()}.score`, 'a bigint >= 0', d.score);
   }
-  if (typeof d.reason !== 'string') throw new RewardInputInvalidError(`${path}.reason`, 'a string', d.reason);
-  return {
+  if (typeof d.reason !== 'string')
+    throw new RewardInputInvalidError(`${path()}.reason`, 'a string', d.reason);
+  const line: RewardLine = {
     deviceId: d.deviceId.toLowerCase() as `0x${string}`,
+    module,
     beneficiary: d.beneficiary.toLowerCase() as `0x${string}`,
     score: d.score,
+    amount: 0n,
     reason: d.reason,
-    detail: d.detail === undefined ? undefined : normaliseDetail(d.detail, `${path}.detail`),
   };
+  if (d.detail !== undefined) line.detail = normaliseDetail(d.detail, `${path()}.detail`);
+  return line;
 }
 
 /** A copy with keys in sorted order, so that key order in the input cannot change the output. */
@@ -279,7 +270,8 @@ function normaliseDetail(detail: RewardDetail, path: string): RewardDetail {
       throw new RewardInputInvalidError(`${path}.${key}`, 'a string or a finite number', value);
     }
   }
-  return Object.fromEntries(entries);
+  // JSON has no −0: store 0, so that the bundle round-trips exactly.
+  return Object.fromEntries(entries.map(([key, value]) => [key, Object.is(value, -0) ? 0 : value]));
 }
 
 function normalisePrevious(previous: Readonly<Record<string, bigint>>): Map<string, bigint> {
@@ -287,22 +279,36 @@ function normalisePrevious(previous: Readonly<Record<string, bigint>>): Map<stri
     throw new RewardInputInvalidError('previousCumulative', 'an object', previous);
   }
   const result = new Map<string, bigint>();
-  for (const [key, amount] of Object.entries(previous)) {
-    const path = `previousCumulative[${JSON.stringify(key)}]`;
-    if (!ADDRESS.test(key)) throw new RewardInputInvalidError(path, 'keyed by a 20-byte hex address', key);
-    if (typeof amount !== 'bigint' || amount < 0n)
-      throw new RewardInputInvalidError(path, 'a bigint >= 0', amount);
-    const account = key.toLowerCase();
-    if (result.has(account)) {
-      throw new RewardInputInvalidError(
-        path,
-        'the only key for its account (keys are case-insensitive)',
-        key,
-      );
+  const keys = Object.keys(previous);
+  for (const key of keys) {
+    const amount = previous[key];
+    if (!ADDRESS.test(key)) {
+      throw new RewardInputInvalidError(previousPath(key), 'keyed by a 20-byte hex address', key);
     }
-    result.set(account, amount);
+    if (typeof amount !== 'bigint' || amount < 0n) {
+      throw new RewardInputInvalidError(previousPath(key), 'a bigint >= 0', amount);
+    }
+    result.set(key.toLowerCase(), amount);
+  }
+  if (result.size !== keys.length) {
+    // Two keys differ only in letter case: find the second, for the message.
+    const seen = new Set<string>();
+    for (const key of keys) {
+      if (seen.has(key.toLowerCase())) {
+        throw new RewardInputInvalidError(
+          previousPath(key),
+          'the only key for its account (keys are case-insensitive)',
+          key,
+        );
+      }
+      seen.add(key.toLowerCase());
+    }
   }
   return result;
+}
+
+function previousPath(key: string): string {
+  return `previousCumulative[${JSON.stringify(key)}]`;
 }
 
 /** Plain code-unit order (not locale order): the same on every machine. */

@@ -42,6 +42,30 @@ function entriesOfSize(n: number): RewardTreeEntry[] {
   }));
 }
 
+/**
+ * The OZ construction written plainly over hex strings with noble's keccak_256: an
+ * independent reference for sizes where OZ itself is too slow for a unit test.
+ */
+function referenceRoot(entries: readonly RewardTreeEntry[]): string {
+  const h = (bytes: Uint8Array) => Buffer.from(keccak_256(bytes)).toString('hex');
+  const bytesOf = (hex: string) => Uint8Array.from(Buffer.from(hex, 'hex'));
+  const leaves = entries
+    .map((e) => {
+      const encoded = `${'0'.repeat(24)}${e.account.slice(2).toLowerCase()}${e.cumulativeAmount.toString(16).padStart(64, '0')}`;
+      return h(bytesOf(h(bytesOf(encoded))));
+    })
+    .sort();
+  const tree: string[] = new Array(2 * leaves.length - 1);
+  leaves.forEach((leaf, i) => {
+    tree[tree.length - 1 - i] = leaf;
+  });
+  for (let i = tree.length - 1 - leaves.length; i >= 0; i--) {
+    const pair = [tree[2 * i + 1]!, tree[2 * i + 2]!].sort();
+    tree[i] = h(bytesOf(pair.join('')));
+  }
+  return `0x${tree[0]}`;
+}
+
 function thrownBy(fn: () => unknown): unknown {
   try {
     fn();
@@ -79,8 +103,29 @@ describe('buildRewardTree', () => {
     expect(tree.proofOf(A3)).toEqual([NODE_12]);
   });
 
-  it.each([1, 2, 3, 4, 5, 7, 8, 100, 1000])('matches OpenZeppelin root and every proof for %i leaves', (n) => {
-    expectSameAsOz(entriesOfSize(n));
+  it.each([1, 2, 3, 4, 5, 7, 8, 100, 1000])(
+    'matches OpenZeppelin root and every proof for %i leaves',
+    (n) => {
+      expectSameAsOz(entriesOfSize(n));
+    },
+  );
+
+  it('matches a plain reference build for a tree too large for the shared arena', () => {
+    // 50,000 leaves need about 4.8 MB of arena, more than the 4 MiB shared one.
+    const entries = entriesOfSize(50_000);
+    const tree = buildRewardTree(entries);
+    expect(tree.root).toBe(referenceRoot(entries));
+    for (const e of entries.slice(0, 50)) {
+      expect(verifyRewardProof(tree.root, e.account, e.cumulativeAmount, tree.proofOf(e.account))).toBe(true);
+    }
+  });
+
+  it('keeps the proofs of a tree valid after later builds', () => {
+    const first = buildRewardTree(EXAMPLE);
+    buildRewardTree(entriesOfSize(100));
+    buildRewardTree(entriesOfSize(50_000));
+    expect(first.root).toBe(EXAMPLE_ROOT);
+    expect(first.proofOf(A1)).toEqual([LEAF_2, LEAF_3]);
   });
 
   it('makes the leaf hash the root of a one-leaf tree, with an empty proof', () => {
@@ -100,7 +145,10 @@ describe('buildRewardTree', () => {
 
   it('gives the same root for any input order and letter case', () => {
     const shuffled = [EXAMPLE[2]!, EXAMPLE[0]!, EXAMPLE[1]!];
-    const upper = EXAMPLE.map((e) => ({ ...e, account: `0x${e.account.slice(2).toUpperCase()}` as `0x${string}` }));
+    const upper = EXAMPLE.map((e) => ({
+      ...e,
+      account: `0x${e.account.slice(2).toUpperCase()}` as `0x${string}`,
+    }));
     expect(buildRewardTree(shuffled).root).toBe(EXAMPLE_ROOT);
     expect(buildRewardTree(upper).root).toBe(EXAMPLE_ROOT);
   });
@@ -153,6 +201,26 @@ describe('buildRewardTree', () => {
     });
   });
 
+  it('orders accounts that share a long prefix by their full value', () => {
+    const prefixed = (last: string) => `0x${'ab'.repeat(19)}${last}` as `0x${string}`;
+    const entries = ['03', '01', 'ff', '02'].map((last, i) => ({
+      account: prefixed(last),
+      cumulativeAmount: BigInt(i),
+    }));
+    const tree = buildRewardTree(entries);
+    expect(tree.entries.map((e) => e.account)).toEqual(['01', '02', '03', 'ff'].map(prefixed));
+    expectSameAsOz(entries);
+  });
+
+  it('finds a duplicate among accounts that share a long prefix', () => {
+    const prefixed = (last: string) => `0x${'ab'.repeat(19)}${last}` as `0x${string}`;
+    const entries = ['03', '01', '02', '04', '05', '03'].map((last, i) => ({
+      account: prefixed(last),
+      cumulativeAmount: BigInt(i),
+    }));
+    expect(() => buildRewardTree(entries)).toThrow(RewardTreeDuplicateAccountError);
+  });
+
   it('rejects the same account twice even with the same amount', () => {
     expect(() => buildRewardTree([EXAMPLE[0]!, EXAMPLE[0]!])).toThrow(RewardTreeDuplicateAccountError);
   });
@@ -163,7 +231,8 @@ describe('buildRewardTree', () => {
     ['an address with a non-hex digit', `0x${'1'.repeat(39)}g`],
     ['an address with 0X', `0X${'1'.repeat(40)}`],
   ])('rejects %s', (_, account) => {
-    const build = () => buildRewardTree([EXAMPLE[0]!, { account: account as `0x${string}`, cumulativeAmount: 1n }]);
+    const build = () =>
+      buildRewardTree([EXAMPLE[0]!, { account: account as `0x${string}`, cumulativeAmount: 1n }]);
     expect(build).toThrow(RewardTreeInvalidEntryError);
     expect(build).toThrow('reward tree entry 1: account must be a 0x-prefixed 20-byte hex address');
   });
@@ -197,14 +266,16 @@ describe('verifyRewardProof', () => {
   });
 
   it('agrees with OpenZeppelin StandardMerkleTree.verify', () => {
-    expect(StandardMerkleTree.verify(tree.root, ['address', 'uint256'], [A2, 2_500_000_000_000_000_000n], proof)).toBe(
-      true,
-    );
+    expect(
+      StandardMerkleTree.verify(tree.root, ['address', 'uint256'], [A2, 2_500_000_000_000_000_000n], proof),
+    ).toBe(true);
   });
 
   it('accepts an upper-case account and upper-case hex', () => {
     const upper = (h: string) => `0x${h.slice(2).toUpperCase()}`;
-    expect(verifyRewardProof(upper(tree.root), upper(A2), 2_500_000_000_000_000_000n, proof.map(upper))).toBe(true);
+    expect(verifyRewardProof(upper(tree.root), upper(A2), 2_500_000_000_000_000_000n, proof.map(upper))).toBe(
+      true,
+    );
   });
 
   it('rejects a tampered amount', () => {

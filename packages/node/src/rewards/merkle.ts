@@ -15,8 +15,8 @@
  *   smaller first; the root is node 0;
  * - a proof lists the siblings from the leaf up to (not including) the root.
  *
- * The hashing works on raw bytes (see `keccak.ts`); hex appears only at the
- * edges (input addresses, output root and proofs).
+ * The hashing works on raw bytes in one arena (see `keccak.ts`); hex appears
+ * only at the edges (input addresses, output root and proofs).
  *
  * @module
  */
@@ -25,7 +25,7 @@ import {
   RewardTreeDuplicateAccountError,
   RewardTreeInvalidEntryError,
 } from './errors.ts';
-import { keccak256Of32, keccak256Of64 } from './keccak.ts';
+import { createKeccakArena, type KeccakArena } from './keccak.ts';
 
 /** One leaf of the reward tree: an account and its cumulative reward in token base units. */
 export interface RewardTreeEntry {
@@ -56,7 +56,6 @@ export interface RewardTree {
 export const EMPTY_REWARD_ROOT: `0x${string}` = `0x${'0'.repeat(64)}`;
 
 const MAX_UINT256 = (1n << 256n) - 1n;
-const MAX_UINT64 = (1n << 64n) - 1n;
 const NODE = 32;
 const ADDRESS = 20;
 
@@ -94,9 +93,11 @@ export function buildRewardTree(entries: readonly RewardTreeEntry[]): RewardTree
   // Parse every address to bytes once; everything after works on bytes.
   const addresses = new Uint8Array(n * ADDRESS);
   const accounts: `0x${string}`[] = new Array(n);
+  // Read each entry once: nothing after this loop touches caller objects (or their getters).
+  const amounts: bigint[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const entry = entries[i]!;
-    if (typeof entry.account !== 'string' || !parseAddressInto(entry.account, addresses, i * ADDRESS)) {
+    if (typeof entry.account !== 'string' || !parseHexInto(entry.account, ADDRESS, addresses, i * ADDRESS)) {
       throw new RewardTreeInvalidEntryError(i, 'account', entry.account, 'a 0x-prefixed 20-byte hex address');
     }
     const amount = entry.cumulativeAmount;
@@ -104,14 +105,22 @@ export function buildRewardTree(entries: readonly RewardTreeEntry[]): RewardTree
       throw new RewardTreeInvalidEntryError(i, 'cumulativeAmount', amount, 'a bigint in [0, 2^256)');
     }
     accounts[i] = entry.account.toLowerCase() as `0x${string}`;
+    amounts[i] = amount;
   }
+
+  // One arena, by byte offset: n leaf hashes, then the 2n − 1 tree nodes, then leaf scratch.
+  const length = 2 * n - 1;
+  const LEAVES = 0;
+  const TREE = n * NODE;
+  const SCRATCH = TREE + length * NODE;
+  const arena = arenaOfSize(SCRATCH + LEAF_SCRATCH);
+  const bytes = arena.bytes;
 
   // Entries in account order: deterministic output, duplicates become neighbours,
   // and proofOf can binary-search the (lowercase, fixed-length) account strings.
   const byAccount = sortIndicesByBytes(addresses, ADDRESS, n);
   const sortedEntries: RewardTreeEntry[] = new Array(n);
   const sortedAccounts: string[] = new Array(n);
-  const leaves = new Uint8Array(n * NODE);
   for (let k = 0; k < n; k++) {
     const i = byAccount[k]!;
     if (
@@ -121,28 +130,28 @@ export function buildRewardTree(entries: readonly RewardTreeEntry[]): RewardTree
       throw new RewardTreeDuplicateAccountError(accounts[i]!);
     }
     const account = accounts[i]!;
-    const cumulativeAmount = entries[i]!.cumulativeAmount;
+    const cumulativeAmount = amounts[i]!;
     sortedEntries[k] = { account, cumulativeAmount };
     sortedAccounts[k] = account;
-    hashLeafInto(addresses, i * ADDRESS, cumulativeAmount, leaves, k * NODE);
+    hashLeafInto(arena, addresses, i * ADDRESS, cumulativeAmount, SCRATCH, LEAVES + k * NODE);
   }
 
-  // OZ sorts the leaf hashes ascending, then puts sorted leaf p at tree[length - 1 - p].
-  const byLeaf = sortIndicesByBytes(leaves, NODE, n);
-  const length = 2 * n - 1;
-  const tree = new Uint8Array(length * NODE);
+  // OZ sorts the leaf hashes ascending, then puts sorted leaf p at tree[length − 1 − p].
+  const byLeaf = sortIndicesByBytes(bytes.subarray(LEAVES, LEAVES + n * NODE), NODE, n);
   const treeIndexOf = new Uint32Array(n);
   for (let p = 0; p < n; p++) {
     const k = byLeaf[p]!;
     const at = length - 1 - p;
-    copyBytes(leaves, k * NODE, tree, at * NODE, NODE);
+    for (let j = 0; j < NODE; j++) bytes[TREE + at * NODE + j] = bytes[LEAVES + k * NODE + j]!;
     treeIndexOf[k] = at;
   }
   // Children of i are 2i + 1 and 2i + 2; going from the last internal node down
   // to the root means both children exist before their parent is hashed.
   for (let i = n - 2; i >= 0; i--) {
-    hashPairInto(tree, (2 * i + 1) * NODE, tree, (2 * i + 2) * NODE, tree, i * NODE);
+    hashPairInto(arena, TREE + (2 * i + 1) * NODE, TREE + (2 * i + 2) * NODE, TREE + i * NODE);
   }
+  // Keep only the tree: the arena is reused or collected.
+  const tree = bytes.slice(TREE, TREE + length * NODE);
 
   return {
     root: toHex32(tree, 0),
@@ -178,22 +187,25 @@ export function verifyRewardProof(
   cumulativeAmount: bigint,
   proof: readonly string[],
 ): boolean {
-  const rootBytes = new Uint8Array(NODE);
-  if (typeof root !== 'string' || !parseHexInto(root, NODE, rootBytes, 0)) return false;
-  const address = new Uint8Array(ADDRESS);
-  if (typeof account !== 'string' || !parseAddressInto(account, address, 0)) return false;
-  if (typeof cumulativeAmount !== 'bigint' || cumulativeAmount < 0n || cumulativeAmount > MAX_UINT256)
+  const { arena, address } = smallArena();
+  const bytes = arena.bytes;
+  // Small arena layout: node, sibling, root, then the leaf scratch.
+  const NODE_AT = 0;
+  const SIBLING_AT = NODE;
+  const ROOT_AT = 2 * NODE;
+  if (typeof root !== 'string' || !parseHexInto(root, NODE, bytes, ROOT_AT)) return false;
+  if (typeof account !== 'string' || !parseHexInto(account, ADDRESS, address, 0)) return false;
+  if (typeof cumulativeAmount !== 'bigint' || cumulativeAmount < 0n || cumulativeAmount > MAX_UINT256) {
     return false;
+  }
   if (!Array.isArray(proof)) return false;
 
-  const node = new Uint8Array(NODE);
-  hashLeafInto(address, 0, cumulativeAmount, node, 0);
-  const sibling = new Uint8Array(NODE);
+  hashLeafInto(arena, address, 0, cumulativeAmount, 3 * NODE, NODE_AT);
   for (const element of proof) {
-    if (typeof element !== 'string' || !parseHexInto(element, NODE, sibling, 0)) return false;
-    hashPairInto(node, 0, sibling, 0, node, 0);
+    if (typeof element !== 'string' || !parseHexInto(element, NODE, bytes, SIBLING_AT)) return false;
+    hashPairInto(arena, NODE_AT, SIBLING_AT, NODE_AT);
   }
-  return compareBytes(node, 0, rootBytes, 0, NODE) === 0;
+  return compareBytes(bytes, NODE_AT, bytes, ROOT_AT, NODE) === 0;
 }
 
 /**
@@ -202,67 +214,83 @@ export function verifyRewardProof(
  * Throws {@link RewardTreeInvalidEntryError} for a bad account or amount.
  */
 export function rewardLeafHash(account: string, cumulativeAmount: bigint): `0x${string}` {
-  const address = new Uint8Array(ADDRESS);
-  if (typeof account !== 'string' || !parseAddressInto(account, address, 0)) {
+  const { arena, address } = smallArena();
+  if (typeof account !== 'string' || !parseHexInto(account, ADDRESS, address, 0)) {
     throw new RewardTreeInvalidEntryError(0, 'account', account, 'a 0x-prefixed 20-byte hex address');
   }
   if (typeof cumulativeAmount !== 'bigint' || cumulativeAmount < 0n || cumulativeAmount > MAX_UINT256) {
     throw new RewardTreeInvalidEntryError(0, 'cumulativeAmount', cumulativeAmount, 'a bigint in [0, 2^256)');
   }
-  const leaf = new Uint8Array(NODE);
-  hashLeafInto(address, 0, cumulativeAmount, leaf, 0);
-  return toHex32(leaf, 0);
+  hashLeafInto(arena, address, 0, cumulativeAmount, NODE, 0);
+  return toHex32(arena.bytes, 0);
 }
 
 // ---------------------------------------------------------------------------
-// Byte-level helpers. Shared scratch buffers are safe: nothing here re-enters.
+// Byte-level helpers.
 
-/** abi.encode(address, uint256): 12 zero bytes ‖ address ‖ amount (32 bytes, big-endian). */
-const encoded = new Uint8Array(64);
-const encodedView = new DataView(encoded.buffer);
-const innerHash = new Uint8Array(NODE);
+/** Bytes of arena scratch a leaf hash needs: abi.encode (64) and the inner hash (32). */
+const LEAF_SCRATCH = 3 * NODE;
 
-/** Writes the leaf hash of (address at `src[srcOff..+20)`, amount) to `dst[dstOff..+32)`. */
+/**
+ * Trees up to this many arena bytes (about 43,000 leaves) share one arena, so that
+ * frequent small builds neither allocate nor retain more; larger ones get their own,
+ * collected with the build. Sharing is safe: a build runs no caller code while it
+ * uses the arena, so builds cannot interleave.
+ */
+const SHARED_ARENA_BYTES = 1 << 22;
+let shared: KeccakArena | undefined;
+
+function arenaOfSize(size: number): KeccakArena {
+  if (size > SHARED_ARENA_BYTES) return createKeccakArena(size);
+  shared ??= createKeccakArena(SHARED_ARENA_BYTES);
+  return shared;
+}
+
+let small: { arena: KeccakArena; address: Uint8Array } | undefined;
+
+/** A few nodes of arena for one proof or one leaf; shared, which is safe as nothing here re-enters. */
+function smallArena(): { arena: KeccakArena; address: Uint8Array } {
+  small ??= { arena: createKeccakArena(3 * NODE + LEAF_SCRATCH), address: new Uint8Array(ADDRESS) };
+  return small;
+}
+
+/**
+ * Writes the leaf hash of (address at `src[srcOff..+20)`, amount) to arena node `out`,
+ * using {@link LEAF_SCRATCH} bytes at arena offset `scratch`: first
+ * abi.encode(address, uint256) — 12 zero bytes ‖ address ‖ amount as a 32-byte
+ * big-endian word — then keccak256 of that.
+ */
 function hashLeafInto(
+  arena: KeccakArena,
   src: Uint8Array,
   srcOff: number,
   amount: bigint,
-  dst: Uint8Array,
-  dstOff: number,
+  scratch: number,
+  out: number,
 ): void {
-  // encoded[0..12) stays zero forever.
-  copyBytes(src, srcOff, encoded, 12, ADDRESS);
-  if (amount <= MAX_UINT64) {
-    // Most amounts fit in 64 bits times a few: avoid the general bigint split.
-    encoded.fill(0, 32, 56);
-    encodedView.setBigUint64(56, amount);
-  } else {
-    let rest = amount;
-    for (let off = 56; off >= 32; off -= 8) {
-      encodedView.setBigUint64(off, BigInt.asUintN(64, rest));
-      rest >>= 64n;
-    }
+  const bytes = arena.bytes;
+  // Plain loops: for a few bytes they beat the native fill/set calls.
+  for (let i = 0; i < 12; i++) bytes[scratch + i] = 0;
+  for (let i = 0; i < ADDRESS; i++) bytes[scratch + 12 + i] = src[srcOff + i]!;
+  // The amount as a 32-byte big-endian word, from its hex digits (one native conversion
+  // instead of a dozen bigint operations), filled from the last byte backwards.
+  const word = scratch + 32;
+  for (let i = 0; i < 32; i++) bytes[word + i] = 0;
+  const digits = amount.toString(16);
+  let at = word + 31;
+  let i = digits.length;
+  for (; i >= 2; i -= 2) {
+    bytes[at--] = (NIBBLE[digits.charCodeAt(i - 2)]! << 4) | NIBBLE[digits.charCodeAt(i - 1)]!;
   }
-  keccak256Of64(encoded, 0, encoded, 32, innerHash, 0);
-  keccak256Of32(innerHash, 0, dst, dstOff);
+  if (i === 1) bytes[at] = NIBBLE[digits.charCodeAt(0)]!;
+  arena.hash64(scratch, scratch + 32, scratch + 64);
+  arena.hash32(scratch + 64, out);
 }
 
-/** Writes keccak256(min(a, b) ‖ max(a, b)) — OZ's `standardNodeHash` — to `dst[dstOff..+32)`. */
-function hashPairInto(
-  a: Uint8Array,
-  aOff: number,
-  b: Uint8Array,
-  bOff: number,
-  dst: Uint8Array,
-  dstOff: number,
-): void {
-  if (compareBytes(a, aOff, b, bOff, NODE) <= 0) keccak256Of64(a, aOff, b, bOff, dst, dstOff);
-  else keccak256Of64(b, bOff, a, aOff, dst, dstOff);
-}
-
-/** Copies without the `subarray` view `Uint8Array.set` would need: no allocation per leaf. */
-function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, width: number): void {
-  for (let i = 0; i < width; i++) dst[dstOff + i] = src[srcOff + i]!;
+/** Arena node `out` = keccak256(min(a, b) ‖ max(a, b)) — OZ's `standardNodeHash`. */
+function hashPairInto(arena: KeccakArena, a: number, b: number, out: number): void {
+  if (compareBytes(arena.bytes, a, arena.bytes, b, NODE) <= 0) arena.hash64(a, b, out);
+  else arena.hash64(b, a, out);
 }
 
 /** Lexicographic byte order, which for equal widths is the order of the big-endian numbers. */
@@ -280,13 +308,14 @@ const LO = 1 - HI;
 
 /**
  * The indices 0..n-1 ordered by the `width`-byte records of `buf`, ascending; ties by index.
+ * Exported for its own tests only (@internal).
  *
  * Sorting a million records with a JS comparator is slow, so each record's first
  * four bytes and its index are packed into one uint64 and sorted natively; only
  * runs that share those four bytes (rare for hashes and addresses) fall back to a
  * full comparison.
  */
-function sortIndicesByBytes(buf: Uint8Array, width: number, n: number): Uint32Array {
+export function sortIndicesByBytes(buf: Uint8Array, width: number, n: number): Uint32Array {
   const keys = new BigUint64Array(n);
   const words = new Uint32Array(keys.buffer);
   for (let i = 0; i < n; i++) {
@@ -351,8 +380,4 @@ function parseHexInto(hex: string, bytes: number, dst: Uint8Array, dstOff: numbe
     dst[dstOff + i] = (hi << 4) | lo;
   }
   return true;
-}
-
-function parseAddressInto(account: string, dst: Uint8Array, dstOff: number): boolean {
-  return parseHexInto(account, ADDRESS, dst, dstOff);
 }

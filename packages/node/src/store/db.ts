@@ -43,6 +43,8 @@ async function migrate(db: Db): Promise<void> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
-    throw new BaseError('STORE_MIGRATION_FAILED', `migration ${failed?.migrationName ?? '?'} failed`, { cause: error });
+    throw new BaseError('STORE_MIGRATION_FAILED', `migration ${failed?.migrationName ?? '?'} failed`, {
+      cause: error,
+    });
   }
 }

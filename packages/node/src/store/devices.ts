@@ -42,11 +42,24 @@ export class DeviceDirectory {
     return this.#devices.values();
   }
 
-  /** Loads (or reloads) every device from the store. */
+  /**
+   * Loads (or reloads) every device from the store. The last accepted seq is
+   * not stored separately: it is the highest seq among a device's stored
+   * envelopes (an index-only scan of the (device_id, seq) unique index).
+   */
   async load(db: Db): Promise<void> {
     const rows = await db.selectFrom('devices').selectAll().execute();
     this.#devices.clear();
     for (const r of rows) this.upsertRow(r);
+    const seqs = await db
+      .selectFrom('envelopes')
+      .select(['device_id', (eb) => eb.fn.max('seq').as('seq')])
+      .groupBy('device_id')
+      .execute();
+    for (const s of seqs) {
+      const d = this.#devices.get(s.device_id);
+      if (d) d.lastSeq = Number(s.seq);
+    }
   }
 
   /** Mirrors one devices-table row. */
@@ -58,7 +71,6 @@ export class DeviceDirectory {
     h3_cell: string;
     operator: string;
     active: number;
-    last_seq: number;
   }): void {
     const keyType = keyTypeFromCode(r.key_type);
     const existing = this.#devices.get(r.device_id);
@@ -70,7 +82,7 @@ export class DeviceDirectory {
       h3Cell: r.h3_cell,
       operator: r.operator,
       active: r.active === 1,
-      lastSeq: Math.max(Number(r.last_seq), existing?.lastSeq ?? 0),
+      lastSeq: existing?.lastSeq ?? 0,
     });
   }
 }

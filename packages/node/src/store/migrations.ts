@@ -14,7 +14,6 @@ const migrations: Record<string, Migration> = {
         .addColumn('operator', 'text', (c) => c.notNull())
         .addColumn('active', 'integer', (c) => c.notNull())
         .addColumn('registered_block', 'bigint', (c) => c.notNull())
-        .addColumn('last_seq', 'bigint', (c) => c.notNull().defaultTo(0))
         .execute();
       await db.schema.createIndex('devices_operator').on('devices').column('operator').execute();
 
@@ -42,7 +41,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('seq', 'bigint')
         .addColumn('kind', 'text')
         .execute();
-      await db.schema.createIndex('rejections_device').on('rejections').columns(['device_id', 'id']).execute();
+      await db.schema
+        .createIndex('rejections_device')
+        .on('rejections')
+        .columns(['device_id', 'id'])
+        .execute();
 
       await db.schema
         .createTable('verdicts')
@@ -53,7 +56,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('reason', 'text', (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('verdicts_device').on('verdicts').columns(['device_id', 'envelope_id']).execute();
+      await db.schema
+        .createIndex('verdicts_device')
+        .on('verdicts')
+        .columns(['device_id', 'envelope_id'])
+        .execute();
 
       await db.schema
         .createTable('contributions')
@@ -63,7 +70,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('at', 'bigint', (c) => c.notNull())
         .addColumn('data', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('contributions_module_at').on('contributions').columns(['module', 'at']).execute();
+      await db.schema
+        .createIndex('contributions_module_at')
+        .on('contributions')
+        .columns(['module', 'at'])
+        .execute();
 
       await db.schema
         .createTable('cursors')
@@ -99,7 +110,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('detail', 'text')
         .addPrimaryKeyConstraint('reward_lines_pk', ['epoch', 'module', 'device_id'])
         .execute();
-      await db.schema.createIndex('reward_lines_device').on('reward_lines').columns(['device_id', 'epoch']).execute();
+      await db.schema
+        .createIndex('reward_lines_device')
+        .on('reward_lines')
+        .columns(['device_id', 'epoch'])
+        .execute();
 
       await db.schema
         .createTable('cumulative')

@@ -10,7 +10,6 @@ export interface DeviceTable {
   operator: string;
   active: number;
   registered_block: number;
-  last_seq: number;
 }
 
 /** Accepted envelopes, exactly as signed (body as canonical JSON). */

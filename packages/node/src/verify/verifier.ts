@@ -1,8 +1,8 @@
+import type { Insertable } from 'kysely';
 import type { Logger } from '../internal/logger.ts';
 import type { Metrics } from '../internal/metrics.ts';
 import { Mutex } from '../internal/mutex.ts';
 import type { DeviceInfo, GroundworkModule, Params } from '../modules/types.ts';
-import type { Insertable } from 'kysely';
 import type { Db } from '../store/db.ts';
 import type { ContributionTable, VerdictTable } from '../store/schema.ts';
 
@@ -45,7 +45,11 @@ export class Verifier {
 
   async #step(): Promise<number> {
     const { db } = this.o;
-    const cursor = await db.selectFrom('cursors').select('position').where('name', '=', CURSOR).executeTakeFirst();
+    const cursor = await db
+      .selectFrom('cursors')
+      .select('position')
+      .where('name', '=', CURSOR)
+      .executeTakeFirst();
     const after = Number(cursor?.position ?? 0);
     const rows = await db
       .selectFrom('envelopes')
@@ -97,7 +101,14 @@ export class Verifier {
             params,
           })
         : ({ status: 'rejected', reason: 'UNKNOWN_KIND' } as const);
-      verdicts.push({ envelope_id: r.id, device_id: r.device_id, module: moduleId, status: v.status, reason: v.reason, created_at: now });
+      verdicts.push({
+        envelope_id: r.id,
+        device_id: r.device_id,
+        module: moduleId,
+        status: v.status,
+        reason: v.reason,
+        created_at: now,
+      });
       if (v.status === 'accepted') {
         contributions.push({
           envelope_id: r.id,
@@ -112,10 +123,16 @@ export class Verifier {
     const last = rows[rows.length - 1]!.id;
     await db.transaction().execute(async (trx) => {
       for (let i = 0; i < verdicts.length; i += 1000) {
-        await trx.insertInto('verdicts').values(verdicts.slice(i, i + 1000)).execute();
+        await trx
+          .insertInto('verdicts')
+          .values(verdicts.slice(i, i + 1000))
+          .execute();
       }
       for (let i = 0; i < contributions.length; i += 1000) {
-        await trx.insertInto('contributions').values(contributions.slice(i, i + 1000)).execute();
+        await trx
+          .insertInto('contributions')
+          .values(contributions.slice(i, i + 1000))
+          .execute();
       }
       await trx
         .insertInto('cursors')
