@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { BaseError } from '@groundwork/node';
+import { BaseError, type GroundworkModule, loadModules } from '@groundwork/node';
 import { claimCommand } from './commands/claim.ts';
 import { upCommand } from './commands/up.ts';
 import { verifyEpochCommand } from './commands/verifyEpoch.ts';
@@ -10,6 +10,7 @@ Usage:
   groundwork up [options]                 start a local network: anvil, contracts, node, simulated fleet
   groundwork verify-epoch <bundle.json>   re-run an epoch from its bundle and the chain; exit 1 on mismatch
   groundwork claim --account <address>    claim what an account is owed (anyone may relay a claim)
+  groundwork sim --module <id> [options]  run a module's simulation (see the module's docs)
   groundwork help                         this text
 
 Options of up:
@@ -37,10 +38,54 @@ Options of claim:
   --private-key <hex>     key that sends the transaction (default: a local development key)
 `;
 
+/** The commands modules add, for the help text. */
+function moduleUsage(modules: GroundworkModule[]): string {
+  const lines: string[] = [];
+  for (const m of modules) {
+    if (m.cli?.simulate)
+      lines.push(
+        `  groundwork sim --module ${m.id} ${m.cli.simulate.usage}`.padEnd(42) + m.cli.simulate.summary,
+      );
+    for (const [name, c] of Object.entries(m.cli?.commands ?? {}))
+      lines.push(`  groundwork ${m.id} ${name} ${c.usage}`.padEnd(42) + c.summary);
+    for (const [name, c] of Object.entries(m.cli?.topLevel ?? {}))
+      lines.push(`  groundwork ${name} ${c.usage}`.padEnd(42) + c.summary);
+  }
+  return lines.length > 0 ? `\nModule commands:\n${lines.join('\n')}\n` : '';
+}
+
 /** Runs one CLI invocation; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    const builtIn = new Set(['up', 'verify-epoch', 'claim', 'help', '--help', '-h', undefined]);
+    if (!builtIn.has(command)) {
+      const modules = await loadModules();
+      if (command === 'sim') {
+        const at = rest.indexOf('--module');
+        const id = at >= 0 ? rest[at + 1] : undefined;
+        const m = modules.find((x) => x.id === id);
+        if (!m?.cli?.simulate) {
+          const have = modules.filter((x) => x.cli?.simulate).map((x) => x.id);
+          throw new BaseError('USAGE', `sim needs --module <id>, one of: ${have.join(', ') || '(none)'}`);
+        }
+        return await m.cli.simulate.run(rest.filter((_, i) => i !== at && i !== at + 1));
+      }
+      const byId = modules.find((x) => x.id === command);
+      if (byId) {
+        const [sub, ...args] = rest;
+        const c = sub ? byId.cli?.commands?.[sub] : undefined;
+        if (!c)
+          throw new BaseError('USAGE', `${command}: unknown command "${sub ?? ''}"\n${moduleUsage([byId])}`);
+        return await c.run(args);
+      }
+      for (const m of modules) {
+        const c = m.cli?.topLevel?.[command!];
+        if (c) return await c.run(rest);
+      }
+      process.stderr.write(`unknown command "${command}"\n\n${USAGE}${moduleUsage(modules)}`);
+      return 2;
+    }
     switch (command) {
       case 'up':
         return await upCommand(parse(rest, UP_OPTIONS).values);
@@ -55,10 +100,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'help':
       case '--help':
       case '-h':
-        process.stdout.write(USAGE);
+        process.stdout.write(USAGE + moduleUsage(await loadModules()));
         return 0;
       default:
-        process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
         return 2;
     }
   } catch (err) {

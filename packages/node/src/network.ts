@@ -44,6 +44,25 @@ export async function ensureNetwork(o: {
   onProgress?: (step: string) => void;
 }): Promise<{ deployment: Deployment; created: boolean }> {
   const existing = readDeployment(o.settings.dataDir);
+  const progress = o.onProgress ?? (() => {});
+  // Module contracts: deployed with a new network, or when a module joins an existing one.
+  const deployModules = async (d: Deployment): Promise<boolean> => {
+    let changed = false;
+    for (const m of o.modules) {
+      if (!m.deploy || d.modules?.[m.id]) continue;
+      const addresses = await m.deploy({
+        clients: o.clients,
+        deployerKey: o.settings.deployerKey as Hex,
+        oracleKeys: o.settings.oracleKeys as Hex[],
+        oracleThreshold: o.settings.oracleThreshold,
+        core: d.contracts,
+        onProgress: (step) => progress(`${m.id}: ${step}`),
+      });
+      d.modules = { ...(d.modules ?? {}), [m.id]: addresses };
+      changed = true;
+    }
+    return changed;
+  };
   if (existing) {
     const code = await o.clients.publicClient.getCode({ address: existing.contracts.distributor });
     if (!code || code === '0x') {
@@ -53,6 +72,7 @@ export async function ensureNetwork(o: {
           'start with the chain state that belongs to this data directory, or use a new --data-dir',
       );
     }
+    if (await deployModules(existing)) writeDeployment(o.settings.dataDir, existing);
     return { deployment: existing, created: false };
   }
   const s = o.settings;
@@ -68,6 +88,7 @@ export async function ensureNetwork(o: {
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
   const deployment: Deployment = { ...partial, genesisTime: Date.now() };
+  await deployModules(deployment);
   writeDeployment(s.dataDir, deployment);
   return { deployment, created: true };
 }

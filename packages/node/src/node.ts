@@ -13,7 +13,7 @@ import type { Logger } from './internal/logger.ts';
 import { createMetrics, type Metrics } from './internal/metrics.ts';
 import type { Settings } from './internal/settings.ts';
 import { loadModules } from './modules/load.ts';
-import type { GroundworkModule } from './modules/types.ts';
+import type { GroundworkModule, ModuleRuntime } from './modules/types.ts';
 import { openSqliteStore, type Store } from './store/db.ts';
 import { DeviceDirectory } from './store/devices.ts';
 import { Verifier } from './verify/verifier.ts';
@@ -44,6 +44,8 @@ export interface NodeContext {
   metrics: Metrics;
   /** Live events for the SSE stream: envelopes, epoch, claim, device. */
   bus: EventEmitter;
+  /** What a module's routes and background work get to use. */
+  runtimeFor(moduleId: string): ModuleRuntime;
 }
 
 export interface NodeHandle {
@@ -68,9 +70,9 @@ export async function startNode(o: {
 }): Promise<NodeHandle> {
   const { settings, deployment, clients, log } = o;
   const metrics = createMetrics({ defaults: true });
-  const store = o.store ?? (await openSqliteStore(join(settings.dataDir, 'node.sqlite')));
-  const db = store.db;
   const modules = o.modules ?? (await loadModules());
+  const store = o.store ?? (await openSqliteStore(join(settings.dataDir, 'node.sqlite'), modules));
+  const db = store.db;
   const devices = new DeviceDirectory();
   await devices.load(db);
   const indexer = new ChainIndexer({ db, clients, deployment, devices, log, metrics });
@@ -100,7 +102,19 @@ export async function startNode(o: {
   closer.on('closed', (epoch) => bus.emit('epoch', { epoch, status: 'closed' }));
   closer.on('submitted', (epoch, tx) => bus.emit('epoch', { epoch, status: 'submitted', tx }));
 
+  const runtimeFor = (moduleId: string): ModuleRuntime => ({
+    db,
+    clients,
+    deployment,
+    contracts: deployment.modules?.[moduleId] ?? {},
+    params,
+    log: log.child({ module: moduleId }),
+    bus,
+    dataDir: settings.dataDir,
+    keys: { deployer: settings.deployerKey as Hex, oracles: settings.oracleKeys as Hex[] },
+  });
   const ctx: NodeContext = {
+    runtimeFor,
     settings,
     store,
     db,
@@ -140,6 +154,11 @@ export async function startNode(o: {
   every('indexer', settings.chain.pollMs, () => indexer.sync());
   every('verifier', 250, () => verifier.drain());
   every('epoch closer', 250, () => closer.tick());
+  const moduleWork: { stop(): Promise<void> }[] = [];
+  for (const m of modules) {
+    const w = m.start ? await m.start(runtimeFor(m.id)) : undefined;
+    if (w) moduleWork.push(w);
+  }
   log.info({ msg: 'node started', url, modules: modules.map((m) => m.id), devices: devices.size });
 
   return {
@@ -149,6 +168,7 @@ export async function startNode(o: {
     async stop() {
       if (stopped) return;
       stopped = true;
+      for (const w of moduleWork) await w.stop();
       await app.close();
       await Promise.all(loops);
       await store.close();

@@ -33,6 +33,8 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
   });
+  // JSON only: anything else is answered 415, not parsed as a string.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app, ctx.log);
@@ -417,7 +419,9 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
 
   for (const m of ctx.modules) {
     if (m.routes)
-      await app.register(async (sub) => m.routes!(sub, { db }), { prefix: `/v1/modules/${m.id}` });
+      await app.register(async (sub) => m.routes!(sub, ctx.runtimeFor(m.id)), {
+        prefix: `/v1/modules/${m.id}`,
+      });
   }
   void errorBody;
   return app;

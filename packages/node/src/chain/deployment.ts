@@ -16,6 +16,8 @@ export interface Deployment {
     distributor: Address;
     parameters: Address;
   };
+  /** Contracts of modules, by module id then name. */
+  modules?: Record<string, Record<string, Address>>;
 }
 
 export function deploymentPath(dataDir: string): string {

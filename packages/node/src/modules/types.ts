@@ -1,5 +1,11 @@
+import type { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
+import type { Migration } from 'kysely';
+import type { Address, Hex } from 'viem';
 import type { z } from 'zod';
+import type { ChainClients } from '../chain/clients.ts';
+import type { Deployment } from '../chain/deployment.ts';
+import type { Logger } from '../internal/logger.ts';
 import type { Db } from '../store/db.ts';
 
 /** A governed number a module reads; `genesis` is written to ParameterRegistry when a network is deployed. */
@@ -70,6 +76,30 @@ export interface SimulatedReading {
   body: Record<string, unknown>;
 }
 
+/** What a running node lends a module: its store, chain, parameters, logger and event bus. */
+export interface ModuleRuntime {
+  db: Db;
+  clients: ChainClients;
+  deployment: Deployment;
+  /** This module's own contracts, as its `deploy` hook returned them. */
+  contracts: Record<string, Address>;
+  params: () => Params;
+  log: Logger;
+  /** The node's live event bus (server-sent events): emit `{ type, ... }` objects on a module-named event. */
+  bus: EventEmitter;
+  dataDir: string;
+  /** Keys the local node holds (development networks): the deployer/submitter and the oracles. */
+  keys: { deployer: Hex; oracles: Hex[] };
+}
+
+/** A CLI command a module adds: `groundwork <module> <name>` or, for `topLevel`, `groundwork <name>`. */
+export interface ModuleCommand {
+  summary: string;
+  usage: string;
+  /** Runs with the arguments after the command name; resolves to the exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
 /**
  * The one interface between the core and a module. A module lives in its own
  * folder under `modules/`, exports one of these as default, and the core finds
@@ -110,5 +140,28 @@ export interface GroundworkModule {
     next(args: { deviceIndex: number; now: number; tick: number }): SimulatedReading;
   };
   /** Extra HTTP routes under `/v1/modules/<id>/`. */
-  routes?(app: FastifyInstance, ctx: { db: Db }): void | Promise<void>;
+  routes?(app: FastifyInstance, rt: ModuleRuntime): void | Promise<void>;
+  /** The module's own tables: Kysely migrations, run after the core's (names are prefixed `<id>/`). */
+  migrations?: Record<string, Migration>;
+  /**
+   * Deploys the module's contracts on a network (once; also when the module
+   * is added to an existing network). Returns name → address, kept in
+   * deployment.json under `modules.<id>`.
+   */
+  deploy?(ctx: {
+    clients: ChainClients;
+    deployerKey: Hex;
+    oracleKeys: Hex[];
+    oracleThreshold: number;
+    core: Deployment['contracts'];
+    onProgress: (step: string) => void;
+  }): Promise<Record<string, Address>>;
+  /** Background work of a running node (anchoring, settlement, …); stopped with the node. */
+  start?(rt: ModuleRuntime): Promise<{ stop(): Promise<void> } | undefined>;
+  /** CLI: `groundwork sim --module <id> …`, `groundwork <id> <command> …`, and top-level commands. */
+  cli?: {
+    simulate?: ModuleCommand;
+    commands?: Record<string, ModuleCommand>;
+    topLevel?: Record<string, ModuleCommand>;
+  };
 }

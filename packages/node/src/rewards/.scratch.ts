@@ -26,7 +26,7 @@ function time(label: string, fn: () => string) {
     root,
   );
 }
-for (let r = 0; r < 3; r++) {
+for (let r = 0; r < Number(process.env.RUNS ?? 3); r++) {
   if (which === 'ours') time('ours', () => buildRewardTree(entries).root);
   else
     time(

@@ -1,6 +1,6 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   RewardTreeAccountNotFoundError,
   RewardTreeDuplicateAccountError,
@@ -92,6 +92,28 @@ function expectSameAsOz(entries: readonly RewardTreeEntry[]): void {
 }
 
 describe('buildRewardTree', () => {
+  it('encodes and hashes the worked example of REWARDS.md as the document shows', () => {
+    const encoded = (account: string, amount: bigint) =>
+      Uint8Array.from(
+        Buffer.from(`${'0'.repeat(24)}${account.slice(2)}${amount.toString(16).padStart(64, '0')}`, 'hex'),
+      );
+    const inner = (account: string, amount: bigint) =>
+      Buffer.from(keccak_256(encoded(account, amount))).toString('hex');
+    expect(Buffer.from(encoded(A1, 1_000_000_000_000_000_000n)).toString('hex')).toBe(
+      '0000000000000000000000001111111111111111111111111111111111111111' +
+        '0000000000000000000000000000000000000000000000000de0b6b3a7640000',
+    );
+    expect(inner(A1, 1_000_000_000_000_000_000n)).toBe(
+      '33299f7a3d3a9fdf1fa90600f1ac47f96566571c20754e489d0ec386494946f6',
+    );
+    expect(inner(A2, 2_500_000_000_000_000_000n)).toBe(
+      '34e7d9283570da46fe6ee63f86208d24bdba0621148d9e104898449f0406625f',
+    );
+    expect(inner(A3, 42n)).toBe('ef5dfee8ca11940a331589f2c8822984fddf85219158cbc5cdfbdc112034419b');
+    const oz = ozTreeOf(EXAMPLE);
+    expect(oz.dump().tree).toEqual([EXAMPLE_ROOT, NODE_12, LEAF_3, LEAF_2, LEAF_1]);
+  });
+
   it('builds the worked example of REWARDS.md, leaf by leaf', () => {
     expect(rewardLeafHash(A1, 1_000_000_000_000_000_000n)).toBe(LEAF_1);
     expect(rewardLeafHash(A2, 2_500_000_000_000_000_000n)).toBe(LEAF_2);
@@ -126,6 +148,24 @@ describe('buildRewardTree', () => {
     buildRewardTree(entriesOfSize(50_000));
     expect(first.root).toBe(EXAMPLE_ROOT);
     expect(first.proofOf(A1)).toEqual([LEAF_2, LEAF_3]);
+  });
+
+  it('builds the same tree where WebAssembly is unavailable', async () => {
+    vi.resetModules();
+    vi.stubGlobal('WebAssembly', undefined);
+    try {
+      const fresh = await import('./merkle.ts');
+      const entries = entriesOfSize(300);
+      expect(fresh.buildRewardTree(EXAMPLE).root).toBe(EXAMPLE_ROOT);
+      expect(fresh.buildRewardTree(entries).root).toBe(buildRewardTree(entries).root);
+      expect(fresh.verifyRewardProof(EXAMPLE_ROOT, A3, 42n, [NODE_12])).toBe(true);
+      const keccak = await import('./keccak.ts');
+      // The fallback arena is exactly the size asked (a WebAssembly one is whole pages).
+      expect(keccak.createKeccakArena(100).bytes.length).toBe(100);
+    } finally {
+      vi.unstubAllGlobals();
+      vi.resetModules();
+    }
   });
 
   it('makes the leaf hash the root of a one-leaf tree, with an empty proof', () => {

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { type Kysely, type Migration, sql } from 'kysely';
 
 /** Migrations, written once for every dialect Kysely drives (SQLite now, PostgreSQL next). */
 const migrations: Record<string, Migration> = {
@@ -158,8 +158,4 @@ const migrations: Record<string, Migration> = {
   },
 };
 
-export const migrationProvider: MigrationProvider = {
-  async getMigrations() {
-    return migrations;
-  },
-};
+export const coreMigrations: Record<string, Migration> = migrations;
