@@ -77,6 +77,10 @@ export async function benchIngest(o: {
           })),
         )
         .execute();
+      await store.db
+        .insertInto('device_seq')
+        .values(keys.slice(i, i + 500).map((k) => ({ device_id: k.deviceId, last_seq: 0 })))
+        .execute();
     }
     const now = Date.now();
     const envelopes: Envelope[] = [];

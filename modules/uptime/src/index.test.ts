@@ -1,7 +1,7 @@
 import { deviceKeyFromSeed } from '@groundwork/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../../packages/node/src/store/db.ts';
-import { freshStore } from '../../../packages/node/test/helpers.ts';
+import { freshStore, STORE_KINDS } from '../../../packages/node/test/helpers.ts';
 import uptime, { expectedSlots, UPTIME_PARAMS } from './index.ts';
 
 const params = new Map<string, bigint>([
@@ -13,11 +13,11 @@ const a = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(1)).deviceId;
 const b = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(2)).deviceId;
 const silent = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(3)).deviceId;
 
-describe('uptime module', () => {
+describe.each(STORE_KINDS)('uptime module on %s', (kind) => {
   let store: Store;
   let cleanup: () => Promise<void>;
   beforeEach(async () => {
-    ({ store, cleanup } = await freshStore());
+    ({ store, cleanup } = await freshStore(kind));
   });
   afterEach(async () => cleanup());
 

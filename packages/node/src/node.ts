@@ -14,7 +14,7 @@ import { createMetrics, type Metrics } from './internal/metrics.ts';
 import type { Settings } from './internal/settings.ts';
 import { loadModules } from './modules/load.ts';
 import type { GroundworkModule, ModuleRuntime } from './modules/types.ts';
-import { openSqliteStore, type Store } from './store/db.ts';
+import { openStore, type Store } from './store/db.ts';
 import { DeviceDirectory } from './store/devices.ts';
 import { Verifier } from './verify/verifier.ts';
 
@@ -71,7 +71,13 @@ export async function startNode(o: {
   const { settings, deployment, clients, log } = o;
   const metrics = createMetrics({ defaults: true });
   const modules = o.modules ?? (await loadModules());
-  const store = o.store ?? (await openSqliteStore(join(settings.dataDir, 'node.sqlite'), modules));
+  const store =
+    o.store ??
+    (await openStore({
+      databaseUrl: settings.database.url,
+      sqlitePath: join(settings.dataDir, 'node.sqlite'),
+      modules,
+    }));
   const db = store.db;
   const devices = new DeviceDirectory();
   await devices.load(db);

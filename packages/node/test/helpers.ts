@@ -1,16 +1,51 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DeviceKey, keyTypeCode, toHex } from '@groundwork/protocol';
+import pg from 'pg';
 import { createLogger } from '../src/internal/logger.ts';
 import { createMetrics } from '../src/internal/metrics.ts';
-import { openSqliteStore, type Store } from '../src/store/db.ts';
+import type { GroundworkModule } from '../src/modules/types.ts';
+import { openPostgresStore, openSqliteStore, type Store } from '../src/store/db.ts';
 import { DeviceDirectory } from '../src/store/devices.ts';
 
-/** A fresh SQLite store in its own temp dir; `cleanup` closes and deletes it. */
-export async function freshStore(): Promise<{ store: Store; dir: string; cleanup: () => Promise<void> }> {
+/**
+ * PostgreSQL for store tests: `GROUNDWORK_TEST_PG_URL` (set by .ci/run to the
+ * local server). Unset, the PostgreSQL variants of store tests are skipped.
+ */
+export const TEST_PG_URL = process.env.GROUNDWORK_TEST_PG_URL;
+
+/** The store kinds every store-touching test runs against. */
+export const STORE_KINDS: ('sqlite' | 'postgres')[] = TEST_PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+
+/**
+ * A fresh store of the given kind: SQLite in its own temp dir, or a new
+ * PostgreSQL schema; `cleanup` closes it and deletes the file or schema.
+ */
+export async function freshStore(
+  kind: 'sqlite' | 'postgres' = 'sqlite',
+  modules: readonly GroundworkModule[] = [],
+): Promise<{ store: Store; dir: string; cleanup: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-test-'));
-  const store = await openSqliteStore(join(dir, 'node.sqlite'));
+  if (kind === 'postgres') {
+    if (!TEST_PG_URL) throw new Error('GROUNDWORK_TEST_PG_URL is not set');
+    const schema = `gw_test_${randomBytes(6).toString('hex')}`;
+    const store = await openPostgresStore(TEST_PG_URL, modules, schema);
+    return {
+      store,
+      dir,
+      async cleanup() {
+        await store.close();
+        const c = new pg.Client({ connectionString: TEST_PG_URL });
+        await c.connect();
+        await c.query(`DROP SCHEMA ${schema} CASCADE`);
+        await c.end();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const store = await openSqliteStore(join(dir, 'node.sqlite'), modules);
   return {
     store,
     dir,
@@ -40,6 +75,7 @@ export async function seedDevice(
       registered_block: 1,
     })
     .execute();
+  await store.db.insertInto('device_seq').values({ device_id: key.deviceId, last_seq: 0 }).execute();
 }
 
 export async function loadDirectory(store: Store): Promise<DeviceDirectory> {

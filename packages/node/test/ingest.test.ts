@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ingestor } from '../src/ingest/ingest.ts';
 import type { Store } from '../src/store/db.ts';
 import type { DeviceDirectory } from '../src/store/devices.ts';
-import { freshStore, loadDirectory, newMetrics, seedDevice, silentLog } from './helpers.ts';
+import { freshStore, loadDirectory, newMetrics, STORE_KINDS, seedDevice, silentLog } from './helpers.ts';
 
 const NOW = 1_767_225_600_000;
 const key = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(1));
@@ -28,14 +28,14 @@ function heartbeat(k = key, over: Partial<UnsignedEnvelope> = {}): Envelope {
   );
 }
 
-describe('Ingestor', () => {
+describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
   let store: Store;
   let devices: DeviceDirectory;
   let ingestor: Ingestor;
   let cleanup: () => Promise<void>;
 
   beforeEach(async () => {
-    const f = await freshStore();
+    const f = await freshStore(kind);
     store = f.store;
     cleanup = f.cleanup;
     await seedDevice(store, key);
@@ -200,5 +200,44 @@ describe('Ingestor', () => {
     expect(await again.ingestBatch([heartbeat(key, { seq: 9 })])).toEqual([
       { index: 0, status: 'rejected', reason: 'SEQ_REPLAYED' },
     ]);
+  });
+
+  it('never accepts a seq twice across two ingest processes sharing the store', async () => {
+    // Two processes: each its own Ingestor and its own in-memory mirror.
+    const other = new Ingestor({
+      db: store.db,
+      devices: await loadDirectory(store),
+      modules: [uptime],
+      params: () => params,
+      log: silentLog,
+      metrics: newMetrics(),
+      now: () => NOW,
+    });
+    expect(await ingestor.ingestBatch([heartbeat(key, { seq: 5 })])).toEqual([
+      { index: 0, status: 'accepted', seq: 5 },
+    ]);
+    // The other process still believes the last seq is 0: the database says 5.
+    expect(
+      await other.ingestBatch([
+        heartbeat(key, { seq: 4 }),
+        heartbeat(key, { seq: 5 }),
+        heartbeat(key, { seq: 6 }),
+      ]),
+    ).toEqual([
+      { index: 0, status: 'rejected', reason: 'SEQ_REPLAYED' },
+      { index: 1, status: 'rejected', reason: 'SEQ_REPLAYED' },
+      { index: 2, status: 'accepted', seq: 6 },
+    ]);
+    const both = await Promise.all([
+      ingestor.ingestBatch([heartbeat(key, { seq: 7 })]),
+      other.ingestBatch([heartbeat(key, { seq: 7 })]),
+    ]);
+    expect(
+      both
+        .flat()
+        .map((v) => v.status)
+        .sort(),
+    ).toEqual(['accepted', 'rejected']);
+    expect((await stored()).map((r) => Number(r.seq))).toEqual([5, 6, 7]);
   });
 });

@@ -130,6 +130,11 @@ export class ChainIndexer extends EventEmitter<IndexerEvents> {
               })
               .onConflict((oc) => oc.column('device_id').doNothing())
               .execute();
+            await trx
+              .insertInto('device_seq')
+              .values({ device_id: deviceId, last_seq: 0 })
+              .onConflict((oc) => oc.column('device_id').doNothing())
+              .execute();
             touched.add(deviceId);
             break;
           }

@@ -1,10 +1,12 @@
 import { type Envelope, parseEnvelope, type ReasonCode, verifyEnvelopeSignature } from '@groundwork/protocol';
+import { sql, type Transaction } from 'kysely';
 import type { Logger } from '../internal/logger.ts';
 import type { Metrics } from '../internal/metrics.ts';
 import { Mutex } from '../internal/mutex.ts';
 import type { GroundworkModule, Params } from '../modules/types.ts';
 import type { Db } from '../store/db.ts';
 import type { DeviceDirectory, KnownDevice } from '../store/devices.ts';
+import type { Database } from '../store/schema.ts';
 
 export type EnvelopeVerdict =
   | { index: number; status: 'accepted'; seq: number }
@@ -142,14 +144,24 @@ export class Ingestor {
         accepted.push(c);
       }
 
+      let committed: Candidate[] = [];
       if (accepted.length > 0 || rejectionsToLog.length > 0) {
         await this.#o.db.transaction().execute(async (trx) => {
-          if (accepted.length > 0) {
+          committed = await this.#advanceSeqs(trx, accepted, (c, last) =>
+            reject(
+              c.index,
+              'SEQ_REPLAYED',
+              c.device,
+              c.envelope,
+              `another ingest process accepted seq ${last}`,
+            ),
+          );
+          for (let i = 0; i < committed.length; i += 1000) {
             // 1000 envelopes × 7 columns stays under SQLite's 32,766 bound parameters.
             await trx
               .insertInto('envelopes')
               .values(
-                accepted.map((c) => ({
+                committed.slice(i, i + 1000).map((c) => ({
                   device_id: c.envelope.device,
                   seq: c.envelope.seq,
                   time: c.envelope.time,
@@ -170,11 +182,10 @@ export class Ingestor {
         });
       }
       // Only after the commit: the mirror and the verdicts.
-      for (const [deviceId, seq] of batchSeq) {
-        const d = this.#o.devices.get(deviceId);
-        if (d && d.lastSeq < seq) d.lastSeq = seq;
+      for (const c of committed) {
+        if (c.device.lastSeq < c.envelope.seq) c.device.lastSeq = c.envelope.seq;
       }
-      for (const c of accepted) {
+      for (const c of committed) {
         verdicts[c.index] = { index: c.index, status: 'accepted', seq: c.envelope.seq };
         this.#o.metrics.envelopesAccepted.inc({ module: c.device.module });
       }
@@ -182,6 +193,71 @@ export class Ingestor {
 
     this.#o.metrics.ingestBatchSeconds.observe((performance.now() - started) / 1000);
     return verdicts;
+  }
+
+  /**
+   * Advances each device's last seq in `device_seq` — the authority shared by
+   * every ingest process — with one conditional update: a device's row moves
+   * only if its stored seq is below the batch's lowest seq for it. A device
+   * another process advanced meanwhile is re-read; its envelopes at or below
+   * the stored seq become SEQ_REPLAYED and the rest are tried again. Row
+   * locks serialize concurrent writers on the same device (PostgreSQL), and
+   * SQLite has one writer at a time, so no seq is ever accepted twice.
+   * Returns the candidates that won, in their original order.
+   */
+  async #advanceSeqs(
+    trx: Transaction<Database>,
+    candidates: Candidate[],
+    onReplay: (c: Candidate, last: number) => void,
+  ): Promise<Candidate[]> {
+    let pending = candidates;
+    const won: Candidate[] = [];
+    for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
+      const ranges = new Map<string, { min: number; max: number }>();
+      for (const c of pending) {
+        const r = ranges.get(c.envelope.device);
+        if (r) r.max = c.envelope.seq;
+        else ranges.set(c.envelope.device, { min: c.envelope.seq, max: c.envelope.seq });
+      }
+      const rows = [...ranges].map(
+        ([id, r]) => sql`(${id}, CAST(${r.min} AS BIGINT), CAST(${r.max} AS BIGINT))`,
+      );
+      const updated = await sql<{ device_id: string }>`
+        WITH v(device_id, min_seq, max_seq) AS (VALUES ${sql.join(rows)})
+        UPDATE device_seq SET last_seq = v.max_seq FROM v
+        WHERE device_seq.device_id = v.device_id AND device_seq.last_seq < v.min_seq
+        RETURNING device_seq.device_id`.execute(trx);
+      const ok = new Set(updated.rows.map((r) => r.device_id));
+      const lost = pending.filter((c) => !ok.has(c.envelope.device));
+      won.push(...pending.filter((c) => ok.has(c.envelope.device)));
+      pending = [];
+      if (lost.length === 0) break;
+      const lostIds = [...new Set(lost.map((c) => c.envelope.device))];
+      const stored = await trx
+        .selectFrom('device_seq')
+        .selectAll()
+        .where('device_id', 'in', lostIds)
+        .execute();
+      const last = new Map(stored.map((r) => [r.device_id, Number(r.last_seq)]));
+      const missing = lostIds.filter((id) => !last.has(id));
+      if (missing.length > 0) {
+        // A device known from the chain but without a seq row yet: start it at 0.
+        await trx
+          .insertInto('device_seq')
+          .values(missing.map((device_id) => ({ device_id, last_seq: 0 })))
+          .onConflict((oc) => oc.column('device_id').doNothing())
+          .execute();
+      }
+      for (const c of lost) {
+        const l = last.get(c.envelope.device) ?? 0;
+        if (c.envelope.seq <= l) onReplay(c, l);
+        else pending.push(c);
+        if (c.device.lastSeq < l) c.device.lastSeq = l;
+      }
+    }
+    for (const c of pending) onReplay(c, c.device.lastSeq);
+    const order = new Map(candidates.map((c, i) => [c, i]));
+    return won.sort((a, b) => order.get(a)! - order.get(b)!);
   }
 
   /** Resolves once every batch that has taken its receive time has committed. */

@@ -1,18 +1,86 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, type Migration, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, type Migration, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import { BaseError } from '../internal/errors.ts';
 import type { GroundworkModule } from '../modules/types.ts';
-import { coreMigrations } from './migrations.ts';
+import { coreMigrations, type Dialect } from './migrations.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
 
 export interface Store {
   db: Db;
-  dialect: 'sqlite';
+  dialect: Dialect;
   close(): Promise<void>;
+}
+
+/**
+ * Opens the node's store: PostgreSQL when `databaseUrl` is given, otherwise
+ * the embedded SQLite file at `sqlitePath`. Either way one Kysely query layer
+ * and the same migrations.
+ */
+export async function openStore(o: {
+  databaseUrl?: string | undefined;
+  sqlitePath: string;
+  modules?: readonly GroundworkModule[];
+  /** PostgreSQL schema (created if missing); tests use one per test. */
+  schema?: string;
+}): Promise<Store> {
+  return o.databaseUrl
+    ? openPostgresStore(o.databaseUrl, o.modules ?? [], o.schema)
+    : openSqliteStore(o.sqlitePath, o.modules ?? []);
+}
+
+/**
+ * Opens a PostgreSQL store. int8 columns (timestamps, seqs, block numbers,
+ * counts — all below 2^53) are parsed as numbers for this pool only; token
+ * amounts are stored as decimal text and never pass through a float.
+ */
+export async function openPostgresStore(
+  url: string,
+  modules: readonly GroundworkModule[] = [],
+  schema?: string,
+): Promise<Store> {
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new BaseError('CONFIG_INVALID', `PostgreSQL schema name "${schema}" must match [a-z_][a-z0-9_]*`);
+  }
+  const types = {
+    getTypeParser: ((oid: number, format?: string) =>
+      oid === 20
+        ? (v: string) => Number(v)
+        : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+  };
+  if (schema) {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      await admin.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    types,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migrate(db, 'postgres', modules);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return {
+    db,
+    dialect: 'postgres',
+    async close() {
+      await db.destroy();
+    },
+  };
 }
 
 /**
@@ -32,7 +100,7 @@ export async function openSqliteStore(
   sqlite.pragma('foreign_keys = ON');
   // bigint columns hold ms timestamps and seqs below 2^53: plain numbers are exact.
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  await migrate(db, modules);
+  await migrate(db, 'sqlite', modules);
   return {
     db,
     dialect: 'sqlite',
@@ -43,8 +111,8 @@ export async function openSqliteStore(
 }
 
 /** Core migrations, then each module's, prefixed `<module>/` (a module added later migrates then). */
-async function migrate(db: Db, modules: readonly GroundworkModule[]): Promise<void> {
-  const all: Record<string, Migration> = { ...coreMigrations };
+async function migrate(db: Db, dialect: Dialect, modules: readonly GroundworkModule[]): Promise<void> {
+  const all: Record<string, Migration> = { ...coreMigrations(dialect) };
   for (const m of modules)
     for (const [name, mig] of Object.entries(m.migrations ?? {})) all[`${m.id}/${name}`] = mig;
   const migrator = new Migrator({

@@ -43,22 +43,18 @@ export class DeviceDirectory {
   }
 
   /**
-   * Loads (or reloads) every device from the store. The last accepted seq is
-   * not stored separately: it is the highest seq among a device's stored
-   * envelopes (an index-only scan of the (device_id, seq) unique index).
+   * Loads (or reloads) every device from the store, with its last accepted
+   * seq from `device_seq` (the table every ingest process advances; this
+   * mirror only saves a round trip for obvious replays).
    */
   async load(db: Db): Promise<void> {
     const rows = await db.selectFrom('devices').selectAll().execute();
     this.#devices.clear();
     for (const r of rows) this.upsertRow(r);
-    const seqs = await db
-      .selectFrom('envelopes')
-      .select(['device_id', (eb) => eb.fn.max('seq').as('seq')])
-      .groupBy('device_id')
-      .execute();
+    const seqs = await db.selectFrom('device_seq').selectAll().execute();
     for (const s of seqs) {
       const d = this.#devices.get(s.device_id);
-      if (d) d.lastSeq = Number(s.seq);
+      if (d) d.lastSeq = Number(s.last_seq);
     }
   }
 

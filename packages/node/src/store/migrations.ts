@@ -1,161 +1,174 @@
-import { type Kysely, type Migration, sql } from 'kysely';
+import type { CreateTableBuilder, Kysely, Migration } from 'kysely';
 
-/** Migrations, written once for every dialect Kysely drives (SQLite now, PostgreSQL next). */
-const migrations: Record<string, Migration> = {
-  '0001_spine': {
-    async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable('devices')
-        .addColumn('device_id', 'text', (c) => c.primaryKey())
-        .addColumn('key_type', 'integer', (c) => c.notNull())
-        .addColumn('public_key', 'text', (c) => c.notNull())
-        .addColumn('module', 'text', (c) => c.notNull())
-        .addColumn('h3_cell', 'text', (c) => c.notNull())
-        .addColumn('operator', 'text', (c) => c.notNull())
-        .addColumn('active', 'integer', (c) => c.notNull())
-        .addColumn('registered_block', 'bigint', (c) => c.notNull())
-        .execute();
-      await db.schema.createIndex('devices_operator').on('devices').column('operator').execute();
+export type Dialect = 'sqlite' | 'postgres';
 
-      await db.schema
-        .createTable('envelopes')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('device_id', 'text', (c) => c.notNull())
-        .addColumn('seq', 'bigint', (c) => c.notNull())
-        .addColumn('time', 'bigint', (c) => c.notNull())
-        .addColumn('received_at', 'bigint', (c) => c.notNull())
-        .addColumn('kind', 'text', (c) => c.notNull())
-        .addColumn('body', 'text', (c) => c.notNull())
-        .addColumn('sig', 'text', (c) => c.notNull())
-        .addUniqueConstraint('envelopes_device_seq', ['device_id', 'seq'])
-        .execute();
-      await db.schema.createIndex('envelopes_received_at').on('envelopes').column('received_at').execute();
+/**
+ * Core migrations, written once with Kysely's schema builder for both
+ * dialects; the only difference is how an auto-increment id is spelled.
+ */
+export function coreMigrations(dialect: Dialect): Record<string, Migration> {
+  const autoId = (t: CreateTableBuilder<string, never>) =>
+    dialect === 'postgres'
+      ? t.addColumn('id', 'bigserial', (c) => c.primaryKey())
+      : t.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+  return {
+    '0001_spine': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('devices')
+          .addColumn('device_id', 'text', (c) => c.primaryKey())
+          .addColumn('key_type', 'integer', (c) => c.notNull())
+          .addColumn('public_key', 'text', (c) => c.notNull())
+          .addColumn('module', 'text', (c) => c.notNull())
+          .addColumn('h3_cell', 'text', (c) => c.notNull())
+          .addColumn('operator', 'text', (c) => c.notNull())
+          .addColumn('active', 'integer', (c) => c.notNull())
+          .addColumn('registered_block', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('devices_operator').on('devices').column('operator').execute();
 
-      await db.schema
-        .createTable('rejections')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('device_id', 'text', (c) => c.notNull())
-        .addColumn('received_at', 'bigint', (c) => c.notNull())
-        .addColumn('reason', 'text', (c) => c.notNull())
-        .addColumn('detail', 'text', (c) => c.notNull())
-        .addColumn('seq', 'bigint')
-        .addColumn('kind', 'text')
-        .execute();
-      await db.schema
-        .createIndex('rejections_device')
-        .on('rejections')
-        .columns(['device_id', 'id'])
-        .execute();
+        await autoId(db.schema.createTable('envelopes'))
+          .addColumn('device_id', 'text', (c) => c.notNull())
+          .addColumn('seq', 'bigint', (c) => c.notNull())
+          .addColumn('time', 'bigint', (c) => c.notNull())
+          .addColumn('received_at', 'bigint', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('sig', 'text', (c) => c.notNull())
+          .addUniqueConstraint('envelopes_device_seq', ['device_id', 'seq'])
+          .execute();
+        await db.schema.createIndex('envelopes_received_at').on('envelopes').column('received_at').execute();
 
-      await db.schema
-        .createTable('verdicts')
-        .addColumn('envelope_id', 'bigint', (c) => c.primaryKey())
-        .addColumn('device_id', 'text', (c) => c.notNull())
-        .addColumn('module', 'text', (c) => c.notNull())
-        .addColumn('status', 'text', (c) => c.notNull())
-        .addColumn('reason', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'bigint', (c) => c.notNull())
-        .execute();
-      await db.schema
-        .createIndex('verdicts_device')
-        .on('verdicts')
-        .columns(['device_id', 'envelope_id'])
-        .execute();
+        await autoId(db.schema.createTable('rejections'))
+          .addColumn('device_id', 'text', (c) => c.notNull())
+          .addColumn('received_at', 'bigint', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .addColumn('seq', 'bigint')
+          .addColumn('kind', 'text')
+          .execute();
+        await db.schema
+          .createIndex('rejections_device')
+          .on('rejections')
+          .columns(['device_id', 'id'])
+          .execute();
 
-      await db.schema
-        .createTable('contributions')
-        .addColumn('envelope_id', 'bigint', (c) => c.primaryKey())
-        .addColumn('module', 'text', (c) => c.notNull())
-        .addColumn('device_id', 'text', (c) => c.notNull())
-        .addColumn('at', 'bigint', (c) => c.notNull())
-        .addColumn('data', 'text', (c) => c.notNull())
-        .execute();
-      await db.schema
-        .createIndex('contributions_module_at')
-        .on('contributions')
-        .columns(['module', 'at'])
-        .execute();
+        await db.schema
+          .createTable('verdicts')
+          .addColumn('envelope_id', 'bigint', (c) => c.primaryKey())
+          .addColumn('device_id', 'text', (c) => c.notNull())
+          .addColumn('module', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('verdicts_device')
+          .on('verdicts')
+          .columns(['device_id', 'envelope_id'])
+          .execute();
 
-      await db.schema
-        .createTable('cursors')
-        .addColumn('name', 'text', (c) => c.primaryKey())
-        .addColumn('position', 'bigint', (c) => c.notNull())
-        .execute();
+        await db.schema
+          .createTable('contributions')
+          .addColumn('envelope_id', 'bigint', (c) => c.primaryKey())
+          .addColumn('module', 'text', (c) => c.notNull())
+          .addColumn('device_id', 'text', (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('data', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('contributions_module_at')
+          .on('contributions')
+          .columns(['module', 'at'])
+          .execute();
 
-      await db.schema
-        .createTable('epochs')
-        .addColumn('epoch', 'integer', (c) => c.primaryKey())
-        .addColumn('start_ms', 'bigint', (c) => c.notNull())
-        .addColumn('end_ms', 'bigint', (c) => c.notNull())
-        .addColumn('status', 'text', (c) => c.notNull())
-        .addColumn('pool', 'text')
-        .addColumn('root', 'text')
-        .addColumn('total', 'text')
-        .addColumn('epoch_total', 'text')
-        .addColumn('bundle_path', 'text')
-        .addColumn('bundle_hash', 'text')
-        .addColumn('tx_hash', 'text')
-        .addColumn('closed_at', 'bigint')
-        .execute();
+        await db.schema
+          .createTable('cursors')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('position', 'bigint', (c) => c.notNull())
+          .execute();
 
-      await db.schema
-        .createTable('reward_lines')
-        .addColumn('epoch', 'integer', (c) => c.notNull())
-        .addColumn('module', 'text', (c) => c.notNull())
-        .addColumn('device_id', 'text', (c) => c.notNull())
-        .addColumn('beneficiary', 'text', (c) => c.notNull())
-        .addColumn('score', 'text', (c) => c.notNull())
-        .addColumn('amount', 'text', (c) => c.notNull())
-        .addColumn('reason', 'text', (c) => c.notNull())
-        .addColumn('detail', 'text')
-        .addPrimaryKeyConstraint('reward_lines_pk', ['epoch', 'module', 'device_id'])
-        .execute();
-      await db.schema
-        .createIndex('reward_lines_device')
-        .on('reward_lines')
-        .columns(['device_id', 'epoch'])
-        .execute();
+        await db.schema
+          .createTable('epochs')
+          .addColumn('epoch', 'integer', (c) => c.primaryKey())
+          .addColumn('start_ms', 'bigint', (c) => c.notNull())
+          .addColumn('end_ms', 'bigint', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('pool', 'text')
+          .addColumn('root', 'text')
+          .addColumn('total', 'text')
+          .addColumn('epoch_total', 'text')
+          .addColumn('bundle_path', 'text')
+          .addColumn('bundle_hash', 'text')
+          .addColumn('tx_hash', 'text')
+          .addColumn('closed_at', 'bigint')
+          .execute();
 
-      await db.schema
-        .createTable('cumulative')
-        .addColumn('epoch', 'integer', (c) => c.notNull())
-        .addColumn('account', 'text', (c) => c.notNull())
-        .addColumn('amount', 'text', (c) => c.notNull())
-        .addPrimaryKeyConstraint('cumulative_pk', ['epoch', 'account'])
-        .execute();
+        await db.schema
+          .createTable('reward_lines')
+          .addColumn('epoch', 'integer', (c) => c.notNull())
+          .addColumn('module', 'text', (c) => c.notNull())
+          .addColumn('device_id', 'text', (c) => c.notNull())
+          .addColumn('beneficiary', 'text', (c) => c.notNull())
+          .addColumn('score', 'text', (c) => c.notNull())
+          .addColumn('amount', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text')
+          .addPrimaryKeyConstraint('reward_lines_pk', ['epoch', 'module', 'device_id'])
+          .execute();
+        await db.schema
+          .createIndex('reward_lines_device')
+          .on('reward_lines')
+          .columns(['device_id', 'epoch'])
+          .execute();
 
-      await db.schema
-        .createTable('params')
-        .addColumn('key', 'text', (c) => c.primaryKey())
-        .addColumn('value', 'text', (c) => c.notNull())
-        .addColumn('block', 'bigint', (c) => c.notNull())
-        .execute();
+        await db.schema
+          .createTable('cumulative')
+          .addColumn('epoch', 'integer', (c) => c.notNull())
+          .addColumn('account', 'text', (c) => c.notNull())
+          .addColumn('amount', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('cumulative_pk', ['epoch', 'account'])
+          .execute();
 
-      await db.schema
-        .createTable('chain_roots')
-        .addColumn('epoch', 'integer', (c) => c.primaryKey())
-        .addColumn('root', 'text', (c) => c.notNull())
-        .addColumn('total', 'text', (c) => c.notNull())
-        .addColumn('bundle_hash', 'text', (c) => c.notNull())
-        .addColumn('tx_hash', 'text', (c) => c.notNull())
-        .addColumn('block', 'bigint', (c) => c.notNull())
-        .execute();
+        await db.schema
+          .createTable('params')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('block', 'bigint', (c) => c.notNull())
+          .execute();
 
-      await db.schema
-        .createTable('claims')
-        .addColumn('tx_hash', 'text', (c) => c.notNull())
-        .addColumn('log_index', 'integer', (c) => c.notNull())
-        .addColumn('account', 'text', (c) => c.notNull())
-        .addColumn('amount', 'text', (c) => c.notNull())
-        .addColumn('cumulative', 'text', (c) => c.notNull())
-        .addColumn('caller', 'text', (c) => c.notNull())
-        .addColumn('block', 'bigint', (c) => c.notNull())
-        .addPrimaryKeyConstraint('claims_pk', ['tx_hash', 'log_index'])
-        .execute();
-      await db.schema.createIndex('claims_account').on('claims').column('account').execute();
-      void sql;
+        await db.schema
+          .createTable('chain_roots')
+          .addColumn('epoch', 'integer', (c) => c.primaryKey())
+          .addColumn('root', 'text', (c) => c.notNull())
+          .addColumn('total', 'text', (c) => c.notNull())
+          .addColumn('bundle_hash', 'text', (c) => c.notNull())
+          .addColumn('tx_hash', 'text', (c) => c.notNull())
+          .addColumn('block', 'bigint', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('claims')
+          .addColumn('tx_hash', 'text', (c) => c.notNull())
+          .addColumn('log_index', 'integer', (c) => c.notNull())
+          .addColumn('account', 'text', (c) => c.notNull())
+          .addColumn('amount', 'text', (c) => c.notNull())
+          .addColumn('cumulative', 'text', (c) => c.notNull())
+          .addColumn('caller', 'text', (c) => c.notNull())
+          .addColumn('block', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('claims_pk', ['tx_hash', 'log_index'])
+          .execute();
+        await db.schema.createIndex('claims_account').on('claims').column('account').execute();
+
+        // The last accepted seq per device: the authority every ingest process
+        // checks against with a conditional update, so two processes can never
+        // both accept the same (or an older) seq.
+        await db.schema
+          .createTable('device_seq')
+          .addColumn('device_id', 'text', (c) => c.primaryKey())
+          .addColumn('last_seq', 'bigint', (c) => c.notNull())
+          .execute();
+      },
     },
-  },
-};
-
-export const coreMigrations: Record<string, Migration> = migrations;
+  };
+}

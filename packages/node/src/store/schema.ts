@@ -118,7 +118,13 @@ export interface ClaimTable {
   block: number;
 }
 
+export interface DeviceSeqTable {
+  device_id: string;
+  last_seq: number;
+}
+
 export interface Database {
+  device_seq: DeviceSeqTable;
   devices: DeviceTable;
   envelopes: EnvelopeTable;
   rejections: RejectionTable;
