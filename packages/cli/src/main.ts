@@ -25,6 +25,7 @@ Options of up:
   --json                  print the summary as one JSON object on stdout
   --seed <text>           fleet seed (default "groundwork")
   --log-level <level>     node log level (log file: <data-dir>/node.log)
+  --modules <a,b,…>       run only these modules (default: every folder in modules/)
 
 Options of verify-epoch:
   --rpc <url>             chain to check against (default: the local network of --data-dir)
@@ -128,6 +129,7 @@ const UP_OPTIONS = {
   seed: { type: 'string' },
   'log-level': { type: 'string' },
   config: { type: 'string' },
+  modules: { type: 'string' },
 } as const;
 const VERIFY_OPTIONS = {
   rpc: { type: 'string' },

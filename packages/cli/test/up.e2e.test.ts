@@ -51,6 +51,8 @@ describe('groundwork up --exit (the spine, end to end)', () => {
         '0',
         '--chain-port',
         '0',
+        '--modules',
+        'uptime',
       ],
       { timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
     );
@@ -87,7 +89,7 @@ describe('groundwork up --exit (the spine, end to end)', () => {
   });
 
   it('rewards every honest device in every epoch and no misbehaving one', async () => {
-    const modules = await loadModules();
+    const modules = await loadModules({ only: ['uptime'] });
     const plan = planFleet({
       count: 200,
       seed: 'groundwork',
@@ -167,6 +169,8 @@ describe('groundwork up --exit (the spine, end to end)', () => {
         '0',
         '--chain-port',
         '0',
+        '--modules',
+        'uptime',
       ],
       { timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
     );

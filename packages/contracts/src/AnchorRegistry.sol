@@ -13,7 +13,7 @@ contract AnchorRegistry is IAnchorRegistry {
     IAnchorOracleSet private immutable _oracleSet;
     address private immutable _deviceRegistry;
 
-    uint256 private _batchCount;
+    uint48 private _batchCount;
     mapping(bytes32 root => Anchor) private _anchors;
 
     /// @param oracleSet_ The oracle set whose members may anchor (the network's RewardsDistributor).
@@ -33,11 +33,13 @@ contract AnchorRegistry is IAnchorRegistry {
         if (records == 0) revert AnchorRegistryEmptyBatch();
         uint256 existing = _anchors[root].batch;
         if (existing != 0) revert AnchorRegistryAlreadyAnchored(root, existing);
-        batch = _batchCount + 1;
-        _batchCount = batch;
-        // uint48 holds batch numbers and block times far beyond any chain's life (2^48 s is ~8.9 million years);
-        // the casts cannot truncate in practice, and a truncated batch would only mislabel, never unlock, a root.
-        _anchors[root] = Anchor({anchorer: msg.sender, batch: uint48(batch), timestamp: uint48(block.timestamp)});
+        // Checked uint48 arithmetic: the 2^48-th anchor would revert rather than wrap.
+        uint48 next = _batchCount + 1;
+        _batchCount = next;
+        // casting to 'uint48' is safe because block times stay below 2^48 seconds (~8.9 million years).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _anchors[root] = Anchor({anchorer: msg.sender, batch: next, timestamp: uint48(block.timestamp)});
+        batch = next;
         emit RootAnchored(batch, root, topic, records, msg.sender);
     }
 

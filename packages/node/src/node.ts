@@ -9,6 +9,7 @@ import type { Deployment } from './chain/deployment.ts';
 import { ChainIndexer } from './chain/indexer.ts';
 import { EpochCloser } from './epochs/closer.ts';
 import { Ingestor } from './ingest/ingest.ts';
+import { VerifyPool } from './ingest/verifyPool.ts';
 import type { Logger } from './internal/logger.ts';
 import { createMetrics, type Metrics } from './internal/metrics.ts';
 import type { Settings } from './internal/settings.ts';
@@ -70,7 +71,7 @@ export async function startNode(o: {
 }): Promise<NodeHandle> {
   const { settings, deployment, clients, log } = o;
   const metrics = createMetrics({ defaults: true });
-  const modules = o.modules ?? (await loadModules());
+  const modules = o.modules ?? (await loadModules({ only: settings.modules }));
   const store =
     o.store ??
     (await openStore({
@@ -85,7 +86,8 @@ export async function startNode(o: {
   await indexer.load();
   await indexer.sync();
   const params = () => indexer.params;
-  const ingestor = new Ingestor({ db, devices, modules, params, log, metrics });
+  const verifyPool = new VerifyPool();
+  const ingestor = new Ingestor({ db, devices, modules, params, log, metrics, verifyPool });
   const verifier = new Verifier({ db, modules, params, log, metrics });
   const closer = new EpochCloser({
     db,
@@ -176,6 +178,7 @@ export async function startNode(o: {
       stopped = true;
       for (const w of moduleWork) await w.stop();
       await app.close();
+      await verifyPool.close();
       await Promise.all(loops);
       await store.close();
     },

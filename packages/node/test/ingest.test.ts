@@ -2,6 +2,7 @@ import uptime from '@groundwork/module-uptime';
 import { deviceKeyFromSeed, type Envelope, signEnvelope, type UnsignedEnvelope } from '@groundwork/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ingestor } from '../src/ingest/ingest.ts';
+import { VerifyPool } from '../src/ingest/verifyPool.ts';
 import type { Store } from '../src/store/db.ts';
 import type { DeviceDirectory } from '../src/store/devices.ts';
 import { freshStore, loadDirectory, newMetrics, STORE_KINDS, seedDevice, silentLog } from './helpers.ts';
@@ -239,5 +240,64 @@ describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
         .sort(),
     ).toEqual(['accepted', 'rejected']);
     expect((await stored()).map((r) => Number(r.seq))).toEqual([5, 6, 7]);
+  });
+
+  it('refuses a batch past maxInFlight with OVERLOADED, changes nothing, and accepts again after', async () => {
+    const small = new Ingestor({
+      db: store.db,
+      devices,
+      modules: [uptime],
+      params: () => params,
+      log: silentLog,
+      metrics: newMetrics(),
+      now: () => NOW,
+      maxInFlight: 3,
+    });
+    const first = small.ingestBatch([heartbeat(key, { seq: 1 }), heartbeat(key, { seq: 2 })]);
+    await expect(
+      small.ingestBatch([heartbeat(p256, { seq: 1 }), heartbeat(p256, { seq: 2 })]),
+    ).rejects.toMatchObject({
+      code: 'OVERLOADED',
+      statusCode: 503,
+      retryAfterSeconds: 1,
+    });
+    expect((await first).map((v) => v.status)).toEqual(['accepted', 'accepted']);
+    expect(small.inFlight).toBe(0);
+    expect((await stored()).map((r) => r.device_id)).toEqual([key.deviceId, key.deviceId]);
+    expect(await small.ingestBatch([heartbeat(p256, { seq: 1 })])).toEqual([
+      { index: 0, status: 'accepted', seq: 1 },
+    ]);
+  });
+
+  it('verifies signatures in a worker pool with the same verdicts', async () => {
+    const pool = new VerifyPool(2);
+    try {
+      const pooled = new Ingestor({
+        db: store.db,
+        devices,
+        modules: [uptime],
+        params: () => params,
+        log: silentLog,
+        metrics: newMetrics(),
+        now: () => NOW,
+        verifyPool: pool,
+      });
+      const forged = { ...heartbeat(stranger, { seq: 2 }), device: key.deviceId };
+      const highS = heartbeat(p256, { seq: 9 });
+      const v = await pooled.ingestBatch([
+        heartbeat(key, { seq: 1 }),
+        forged,
+        heartbeat(p256, { seq: 3 }),
+        { ...highS, body: { uptimeSeconds: 99 } },
+      ]);
+      expect(v.map((x) => x.status === 'accepted' || x.reason)).toEqual([
+        true,
+        'BAD_SIGNATURE',
+        true,
+        'BAD_SIGNATURE',
+      ]);
+    } finally {
+      await pool.close();
+    }
   });
 });

@@ -42,6 +42,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
       ...(opts.rpc ? { rpcUrl: opts.rpc } : {}),
     };
   }
+  if (opts.modules) overrides.modules = opts.modules.split(',').map((m) => m.trim());
   if (opts['epoch-seconds'] !== undefined)
     overrides.genesis = { epochSeconds: intFlag('epoch-seconds', opts['epoch-seconds'], 3600) };
   const settings = loadSettings(overrides, opts.config ? { configPath: opts.config } : {});
@@ -105,7 +106,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
       rpcUrl = anvil.rpcUrl;
     }
     const clients = await connectChain(rpcUrl);
-    const modules = await loadModules();
+    const modules = await loadModules({ only: settings.modules });
     const { deployment, created } = await ensureNetwork({
       settings,
       clients,

@@ -46,7 +46,7 @@ function firstDifference(a: EpochBundle['result'], b: EpochBundle['result']): st
 export async function verifyBundle(bundle: EpochBundle, rpcUrl: string): Promise<Check[]> {
   const checks: Check[] = [];
   const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
-  const modules = await loadModules();
+  const modules = await loadModules({ only: bundle.modules.map((m) => m.id) });
 
   // 1. Re-run: same inputs, same pure functions, same answer.
   const { epoch } = bundle;

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { InputError } from '../internal/errors.ts';
+import { InputError, OverloadedError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 
 /** The one error body the API answers with: `{ error: { code, message } }`. */
@@ -19,6 +19,7 @@ export function installErrorHandler(app: FastifyInstance, log: Logger): void {
       const where = first ? `${err.validationContext ?? 'request'}${first.instancePath || ''}` : 'request';
       return reply.status(400).send(errorBody('BAD_REQUEST', `${where}: ${first?.message ?? 'invalid'}`));
     }
+    if (err instanceof OverloadedError) reply.header('retry-after', String(err.retryAfterSeconds));
     if (err instanceof InputError)
       return reply.status(err.statusCode).send(errorBody(err.code, err.message, err.details));
     switch (err.code) {

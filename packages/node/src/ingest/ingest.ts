@@ -1,5 +1,6 @@
 import { type Envelope, parseEnvelope, type ReasonCode, verifyEnvelopeSignature } from '@groundwork/protocol';
 import { sql, type Transaction } from 'kysely';
+import { OverloadedError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 import type { Metrics } from '../internal/metrics.ts';
 import { Mutex } from '../internal/mutex.ts';
@@ -7,6 +8,7 @@ import type { GroundworkModule, Params } from '../modules/types.ts';
 import type { Db } from '../store/db.ts';
 import type { DeviceDirectory, KnownDevice } from '../store/devices.ts';
 import type { Database } from '../store/schema.ts';
+import type { VerifyPool } from './verifyPool.ts';
 
 export type EnvelopeVerdict =
   | { index: number; status: 'accepted'; seq: number }
@@ -20,9 +22,45 @@ export interface IngestorOptions {
   log: Logger;
   metrics: Metrics;
   now?: () => number;
+  /** Verify signatures in worker threads; without it, on the calling thread. */
+  verifyPool?: VerifyPool;
+  /**
+   * Most envelopes between arrival and commit at once; past it new batches
+   * are refused with OverloadedError (HTTP 503 + Retry-After), so memory
+   * stays bounded under overload. Default 20,000.
+   */
+  maxInFlight?: number;
+}
+
+type RejectFn = (
+  index: number,
+  reason: ReasonCode,
+  device?: KnownDevice,
+  env?: Envelope,
+  detail?: string,
+) => void;
+
+interface RejectionRow {
+  device_id: string;
+  reason: ReasonCode;
+  detail: string;
+  seq: number | null;
+  kind: string | null;
+}
+
+/** One ingestBatch call waiting for its group commit. */
+interface PendingBatch {
+  candidates: Candidate[];
+  reject: RejectFn;
+  rejections: RejectionRow[];
+  verdicts: EnvelopeVerdict[];
+  resolve: () => void;
+  fail: (err: Error) => void;
 }
 
 interface Candidate {
+  /** The batch it came in, set when the batch is queued for commit. */
+  batch?: PendingBatch;
   index: number;
   envelope: Envelope;
   device: KnownDevice;
@@ -46,6 +84,9 @@ export class Ingestor {
   // Seq checks and commits happen one batch at a time; signature checks, the
   // expensive part, run before taking the lock.
   readonly #commitLock = new Mutex();
+  readonly #queue: PendingBatch[] = [];
+  #flushing = false;
+  #inFlight = 0;
 
   constructor(options: IngestorOptions) {
     this.#o = options;
@@ -54,16 +95,31 @@ export class Ingestor {
 
   /** Verifies and stores a batch; returns one verdict per input, in input order. */
   async ingestBatch(inputs: readonly unknown[]): Promise<EnvelopeVerdict[]> {
+    const limit = this.#o.maxInFlight ?? 20_000;
+    if (this.#inFlight > 0 && this.#inFlight + inputs.length > limit) {
+      throw new OverloadedError(
+        `ingest is at capacity (${this.#inFlight} envelopes in flight); retry shortly`,
+      );
+    }
+    this.#inFlight += inputs.length;
+    try {
+      return await this.#ingest(inputs);
+    } finally {
+      this.#inFlight -= inputs.length;
+    }
+  }
+
+  /** Envelopes accepted for processing and not yet answered. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  async #ingest(inputs: readonly unknown[]): Promise<EnvelopeVerdict[]> {
     const started = performance.now();
     const verdicts: EnvelopeVerdict[] = new Array(inputs.length);
-    const rejectionsToLog: {
-      device_id: string;
-      reason: ReasonCode;
-      detail: string;
-      seq: number | null;
-      kind: string | null;
-    }[] = [];
+    const rejectionsToLog: RejectionRow[] = [];
     const candidates: Candidate[] = [];
+    const unverified: (Candidate & { signingBytes: Uint8Array })[] = [];
 
     const reject = (index: number, reason: ReasonCode, device?: KnownDevice, env?: Envelope, detail = '') => {
       verdicts[index] = { index, status: 'rejected', reason };
@@ -94,24 +150,87 @@ export class Ingestor {
         reject(index, 'DEVICE_INACTIVE', device, env);
         continue;
       }
-      if (!verifyEnvelopeSignature(env, device.keyType, device.publicKey, parsed.signingBytes)) {
-        reject(index, 'BAD_SIGNATURE', device, env);
-        continue;
-      }
       const dot = env.kind.indexOf('.');
       const module = this.#modules.get(env.kind.slice(0, dot));
-      candidates.push({ index, envelope: env, device, module, body: parsed.canonicalBody });
+      unverified.push({
+        index,
+        envelope: env,
+        device,
+        module,
+        body: parsed.canonicalBody,
+        signingBytes: parsed.signingBytes,
+      });
     }
 
-    await this.#commitLock.run(async () => {
-      // Stamped inside the lock: once the epoch closer holds it past an epoch's
-      // end, every later commit carries a later receivedAt.
-      const receivedAt = (this.#o.now ?? Date.now)();
-      const params = this.#o.params();
-      const maxSkew = Number(params.get(MAX_SKEW_PARAM) ?? 0n);
-      const accepted: Candidate[] = [];
-      const batchSeq = new Map<string, number>();
-      for (const c of candidates) {
+    // Signatures: in the worker pool when there is one (the expensive part, off the main thread).
+    const pool = this.#o.verifyPool;
+    const valid = pool
+      ? await pool.verify(
+          unverified.map((u) => ({
+            keyType: u.device.keyType,
+            publicKey: u.device.rawPublicKey,
+            message: u.signingBytes,
+            signature: Buffer.from(u.envelope.sig.slice(2), 'hex'),
+          })),
+        )
+      : unverified.map((u) =>
+          verifyEnvelopeSignature(u.envelope, u.device.keyType, u.device.publicKey, u.signingBytes),
+        );
+    for (let i = 0; i < unverified.length; i++) {
+      const u = unverified[i]!;
+      if (valid[i]) candidates.push(u);
+      else reject(u.index, 'BAD_SIGNATURE', u.device, u.envelope);
+    }
+
+    await new Promise<void>((resolve, fail) => {
+      const batch: PendingBatch = {
+        candidates,
+        reject,
+        rejections: rejectionsToLog,
+        verdicts,
+        resolve,
+        fail,
+      };
+      for (const c of candidates) c.batch = batch;
+      this.#queue.push(batch);
+      if (!this.#flushing) {
+        this.#flushing = true;
+        void this.#commitLock.run(() => this.#flush());
+      }
+    });
+
+    this.#o.metrics.ingestBatchSeconds.observe((performance.now() - started) / 1000);
+    return verdicts;
+  }
+
+  /**
+   * Group commit: every batch that arrived while the previous transaction was
+   * committing goes into the next one — one fsync for many requests.
+   */
+  async #flush(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const group = this.#queue.splice(0);
+      try {
+        await this.#commitGroup(group);
+        for (const b of group) b.resolve();
+      } catch (err) {
+        for (const b of group) b.fail(err as Error);
+      }
+    }
+    this.#flushing = false;
+  }
+
+  async #commitGroup(group: PendingBatch[]): Promise<void> {
+    // Stamped inside the commit lock: once the epoch closer holds it past an
+    // epoch's end, every later commit carries a later receivedAt.
+    const receivedAt = (this.#o.now ?? Date.now)();
+    const params = this.#o.params();
+    const maxSkew = Number(params.get(MAX_SKEW_PARAM) ?? 0n);
+    const accepted: Candidate[] = [];
+    const batchSeq = new Map<string, number>();
+    for (const b of group) {
+      const reject = b.reject;
+      for (const c of b.candidates) {
         const env = c.envelope;
         const last = batchSeq.get(env.device) ?? c.device.lastSeq;
         if (env.seq <= last) {
@@ -143,56 +262,50 @@ export class Ingestor {
         batchSeq.set(env.device, env.seq);
         accepted.push(c);
       }
+    }
 
-      let committed: Candidate[] = [];
-      if (accepted.length > 0 || rejectionsToLog.length > 0) {
-        await this.#o.db.transaction().execute(async (trx) => {
-          committed = await this.#advanceSeqs(trx, accepted, (c, last) =>
-            reject(
-              c.index,
-              'SEQ_REPLAYED',
-              c.device,
-              c.envelope,
-              `another ingest process accepted seq ${last}`,
-            ),
-          );
-          for (let i = 0; i < committed.length; i += 1000) {
-            // 1000 envelopes × 7 columns stays under SQLite's 32,766 bound parameters.
-            await trx
-              .insertInto('envelopes')
-              .values(
-                committed.slice(i, i + 1000).map((c) => ({
-                  device_id: c.envelope.device,
-                  seq: c.envelope.seq,
-                  time: c.envelope.time,
-                  received_at: receivedAt,
-                  kind: c.envelope.kind,
-                  body: c.body,
-                  sig: c.envelope.sig,
-                })),
-              )
-              .execute();
-          }
-          if (rejectionsToLog.length > 0) {
-            await trx
-              .insertInto('rejections')
-              .values(rejectionsToLog.map((r) => ({ ...r, received_at: receivedAt })))
-              .execute();
-          }
-        });
+    let committed: Candidate[] = [];
+    await this.#o.db.transaction().execute(async (trx) => {
+      committed = await this.#advanceSeqs(trx, accepted, (c, last) =>
+        c.batch!.reject(
+          c.index,
+          'SEQ_REPLAYED',
+          c.device,
+          c.envelope,
+          `another ingest process accepted seq ${last}`,
+        ),
+      );
+      for (let i = 0; i < committed.length; i += 1000) {
+        // 1000 envelopes × 7 columns stays under SQLite's 32,766 bound parameters.
+        await trx
+          .insertInto('envelopes')
+          .values(
+            committed.slice(i, i + 1000).map((c) => ({
+              device_id: c.envelope.device,
+              seq: c.envelope.seq,
+              time: c.envelope.time,
+              received_at: receivedAt,
+              kind: c.envelope.kind,
+              body: c.body,
+              sig: c.envelope.sig,
+            })),
+          )
+          .execute();
       }
-      // Only after the commit: the mirror and the verdicts.
-      for (const c of committed) {
-        if (c.device.lastSeq < c.envelope.seq) c.device.lastSeq = c.envelope.seq;
-      }
-      for (const c of committed) {
-        verdicts[c.index] = { index: c.index, status: 'accepted', seq: c.envelope.seq };
-        this.#o.metrics.envelopesAccepted.inc({ module: c.device.module });
+      const rejections = group.flatMap((b) => b.rejections);
+      for (let i = 0; i < rejections.length; i += 1000) {
+        await trx
+          .insertInto('rejections')
+          .values(rejections.slice(i, i + 1000).map((r) => ({ ...r, received_at: receivedAt })))
+          .execute();
       }
     });
-
-    this.#o.metrics.ingestBatchSeconds.observe((performance.now() - started) / 1000);
-    return verdicts;
+    // Only after the commit: the mirror and the verdicts.
+    for (const c of committed) {
+      if (c.device.lastSeq < c.envelope.seq) c.device.lastSeq = c.envelope.seq;
+      c.batch!.verdicts[c.index] = { index: c.index, status: 'accepted', seq: c.envelope.seq };
+      this.#o.metrics.envelopesAccepted.inc({ module: c.device.module });
+    }
   }
 
   /**

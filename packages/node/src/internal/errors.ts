@@ -46,6 +46,16 @@ export class InputError extends BaseError {
   }
 }
 
+/** The node is at capacity: the client should retry after `retryAfterSeconds` (HTTP 503 + Retry-After). */
+export class OverloadedError extends InputError {
+  override readonly name: string = 'OverloadedError';
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds = 1) {
+    super('OVERLOADED', message, 503);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 /** A resource the client asked for does not exist. */
 export class NotFoundError extends InputError {
   override readonly name = 'NotFoundError';

@@ -35,6 +35,8 @@ const settingsSchema = z.object({
     pollMs: z.number().int().positive(),
   }),
   database: z.object({ url: z.string().optional() }),
+  /** Modules to run, by id; unset runs every module folder found. */
+  modules: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/)).optional(),
   /** Oracle signing keys this node holds (secp256k1). */
   oracleKeys: z.array(hexKey).min(1),
   /** Quorum the RewardsDistributor is deployed with (local network only). */
@@ -95,6 +97,7 @@ function fromEnv(env: NodeJS.ProcessEnv): SettingsOverrides {
   if (env.GROUNDWORK_API_PORT) o.api = { port: Number(env.GROUNDWORK_API_PORT) };
   if (env.RPC_URL) o.chain = { rpcUrl: env.RPC_URL };
   if (env.DATABASE_URL) o.database = { url: env.DATABASE_URL };
+  if (env.GROUNDWORK_MODULES) o.modules = env.GROUNDWORK_MODULES.split(',').map((s) => s.trim());
   if (env.GROUNDWORK_ORACLE_KEYS) o.oracleKeys = env.GROUNDWORK_ORACLE_KEYS.split(',').map((s) => s.trim());
   return o;
 }

@@ -9,10 +9,14 @@ export const MODULES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../
 
 /**
  * Finds every module folder (a package.json with `groundwork.module`) and
- * imports its `src/index.ts` default export. Sorted by id, so every node
+ * imports its `src/index.ts` default export — or only those named in
+ * `only` (the `modules` setting). Sorted by id, so every node
  * sees modules in the same order.
  */
-export async function loadModules(dir: string = MODULES_DIR): Promise<GroundworkModule[]> {
+export async function loadModules(
+  options: { dir?: string; only?: readonly string[] | undefined } = {},
+): Promise<GroundworkModule[]> {
+  const dir = options.dir ?? MODULES_DIR;
   if (!existsSync(dir)) return [];
   const found: GroundworkModule[] = [];
   for (const name of readdirSync(dir).sort()) {
@@ -21,6 +25,7 @@ export async function loadModules(dir: string = MODULES_DIR): Promise<Groundwork
     const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { groundwork?: { module?: string } };
     const id = pkg.groundwork?.module;
     if (!id) continue;
+    if (options.only && !options.only.includes(id)) continue;
     const mod = (await import(pathToFileURL(join(dir, name, 'src/index.ts')).href)) as {
       default?: GroundworkModule;
     };

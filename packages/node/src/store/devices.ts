@@ -6,6 +6,8 @@ export interface KnownDevice {
   deviceId: string;
   keyType: KeyType;
   publicKey: KeyObject;
+  /** The raw public key bytes (32 ed25519, 64 P-256 x||y), for the verify workers. */
+  rawPublicKey: Uint8Array;
   module: string;
   h3Cell: string;
   operator: string;
@@ -70,10 +72,12 @@ export class DeviceDirectory {
   }): void {
     const keyType = keyTypeFromCode(r.key_type);
     const existing = this.#devices.get(r.device_id);
+    const raw = existing?.rawPublicKey ?? Buffer.from(r.public_key.slice(2), 'hex');
     this.#devices.set(r.device_id, {
       deviceId: r.device_id,
       keyType,
-      publicKey: existing?.publicKey ?? publicKeyObject(keyType, Buffer.from(r.public_key.slice(2), 'hex')),
+      publicKey: existing?.publicKey ?? publicKeyObject(keyType, raw),
+      rawPublicKey: raw,
       module: r.module,
       h3Cell: r.h3_cell,
       operator: r.operator,
