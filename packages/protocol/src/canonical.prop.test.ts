@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CanonicalizeError, canonicalize } from './canonical.ts';
+import { CanonicalizeError, canonicalize, canonicalizeBounded, MAX_CANONICAL_DEPTH } from './canonical.ts';
 
 const json = fc.oneof(fc.jsonValue(), fc.jsonValue({ stringUnit: 'binary' }));
 
@@ -127,6 +127,30 @@ describe('canonicalize properties', () => {
           expect(() => canonicalize({ [s]: 1 })).toThrow(CanonicalizeError);
         },
       ),
+    );
+  });
+});
+
+describe('canonicalize fast path', () => {
+  it('writes exactly what the reference writer writes, for any JSON value', () => {
+    const keyish = fc.oneof(fc.string(), fc.constantFrom('0', '1', '10', '9', '__proto__', 'toJSON', 'a', 'é', '\u{1F600}'));
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small' },
+        fc.string(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.integer(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('node'), { maxLength: 4 }),
+        fc.dictionary(keyish, tie('node'), { maxKeys: 5 }),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(canonicalize(v)).toBe(canonicalizeBounded(v, MAX_CANONICAL_DEPTH, Number.POSITIVE_INFINITY));
+      }),
+      { numRuns: 500 },
     );
   });
 });

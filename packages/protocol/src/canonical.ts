@@ -173,5 +173,60 @@ export function canonicalizeBounded(
  * canonicalize({ b: [1e21, 0.1], a: 'é\n' }) // '{"a":"é\\n","b":[1e+21,0.1]}'
  */
 export function canonicalize(value: unknown): string {
-  return canonicalizeBounded(value, MAX_CANONICAL_DEPTH, Number.POSITIVE_INFINITY);
+  // Fast path: copy the value with members inserted in sorted order and let the engine's
+  // JSON.stringify write it — for I-JSON values its output is exactly RFC 8785 (same string
+  // escapes, same Number::toString). Anything unusual (a value JSON has no form for, an
+  // array-index-like key that engines enumerate out of insertion order) falls back to the
+  // writer above, which also produces the precise error. About 8x faster on large bundles.
+  let copy: unknown;
+  try {
+    copy = sortedCopy(value, 0);
+  } catch (e) {
+    if (e === FAST_PATH_UNAVAILABLE) return canonicalizeBounded(value, MAX_CANONICAL_DEPTH, Number.POSITIVE_INFINITY);
+    throw e;
+  }
+  const out = JSON.stringify(copy);
+  // JSON.stringify escapes a lone surrogate as \udXXX where RFC 8785 (I-JSON) refuses it;
+  // paired surrogates come out literally. So any "\ud" in the output sends the value to the
+  // reference writer (which also handles a string that merely contains those characters).
+  return out.includes('\\ud') ? canonicalizeBounded(value, MAX_CANONICAL_DEPTH, Number.POSITIVE_INFINITY) : out;
+}
+
+const FAST_PATH_UNAVAILABLE = Symbol('fast path unavailable');
+// Keys an engine enumerates before all others, in numeric order, whatever the insertion order.
+const INDEX_LIKE_KEY = /^(?:0|[1-9]\d{0,9})$/;
+
+function sortedCopy(value: unknown, depth: number): unknown {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw FAST_PATH_UNAVAILABLE;
+      return value;
+    case 'boolean':
+      return value;
+    case 'object':
+      break;
+    default:
+      throw FAST_PATH_UNAVAILABLE;
+  }
+  if (value === null) return null;
+  if (depth >= MAX_CANONICAL_DEPTH) throw FAST_PATH_UNAVAILABLE;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = sortedCopy(value[i], depth + 1);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) throw FAST_PATH_UNAVAILABLE;
+  const obj = value as Record<string, unknown>;
+  if (Object.getOwnPropertySymbols(obj).length > 0) throw FAST_PATH_UNAVAILABLE;
+  const keys = Object.keys(obj).sort();
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const c = key.charCodeAt(0);
+    if ((c >= 48 && c <= 57 && INDEX_LIKE_KEY.test(key)) || key === '__proto__') throw FAST_PATH_UNAVAILABLE;
+    out[key] = sortedCopy(obj[key], depth + 1);
+  }
+  return out;
 }

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { emissionScheduleAbi, rewardsDistributorAbi } from '@groundwork/abi';
-import { keccak_256 } from '@noble/hashes/sha3.js';
 import type { Hex } from 'viem';
 import type { ChainClients } from '../chain/clients.ts';
 import type { Deployment } from '../chain/deployment.ts';
@@ -12,10 +11,9 @@ import type { Logger } from '../internal/logger.ts';
 import type { Metrics } from '../internal/metrics.ts';
 import { Mutex } from '../internal/mutex.ts';
 import { type GroundworkModule, requireParam } from '../modules/types.ts';
-import { serializeRewardOutput } from '../rewards/computeRewards.ts';
 import type { Db } from '../store/db.ts';
 import type { Verifier } from '../verify/verifier.ts';
-import { BUNDLE_FORMAT, type BundleInputs, computeEpoch, type EpochBundle, hashBundle } from './bundle.ts';
+import { collectEpochInputs, finishEpoch, persistRewards } from './prepare.ts';
 
 export const EPOCH_SECONDS_PARAM = 'epoch.seconds';
 
@@ -39,26 +37,6 @@ export interface EpochCloserOptions {
 export interface EpochCloserEvents {
   closed: [epoch: number];
   submitted: [epoch: number, tx: Hex];
-}
-
-/** Streams the epoch's accepted envelopes (device, seq, sig) into keccak256; see docs/REWARDS.md. */
-async function digestInputs(db: Db, startMs: number, endMs: number): Promise<{ digest: Hex; count: number }> {
-  const h = keccak_256.create();
-  let count = 0;
-  const rows = await db
-    .selectFrom('contributions as c')
-    .innerJoin('envelopes as e', 'e.id', 'c.envelope_id')
-    .select(['c.device_id', 'e.seq', 'e.sig'])
-    .where('c.at', '>=', startMs)
-    .where('c.at', '<', endMs)
-    .orderBy('c.device_id')
-    .orderBy('e.seq')
-    .execute();
-  for (const r of rows) {
-    h.update(Buffer.from(`${r.device_id}:${r.seq}:${r.sig}\n`, 'utf8'));
-    count++;
-  }
-  return { digest: `0x${Buffer.from(h.digest()).toString('hex')}`, count };
 }
 
 /**
@@ -129,60 +107,17 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
       functionName: 'poolOf',
       args: [BigInt(epoch)],
     })) as bigint;
-    const window = { epoch, startMs, endMs };
-    const bundleModules: BundleInputs['modules'] = [];
-    for (const m of modules) {
-      const devices = await db
-        .selectFrom('devices')
-        .select(['device_id', 'operator'])
-        .where('module', '=', m.id)
-        .where('active', '=', 1)
-        .orderBy('device_id')
-        .execute();
-      const inputs = await m.collectInputs({ db, window, params });
-      bundleModules.push({
-        id: m.id,
-        weight: (params.get(`reward.weight.${m.id}`) ?? 0n).toString(),
-        devices: devices.map((d) => ({ deviceId: d.device_id, beneficiary: d.operator })),
-        inputs,
-      });
-    }
-    const prev = await db
-      .selectFrom('cumulative')
-      .select(['account', 'amount'])
-      .where('epoch', '=', epoch - 1)
-      .orderBy('account')
-      .execute();
-    const { digest, count } = await digestInputs(db, startMs, endMs);
-    const inputs: BundleInputs = {
-      format: BUNDLE_FORMAT,
-      chainId: deployment.chainId,
-      contracts: {
-        distributor: deployment.contracts.distributor,
-        parameters: deployment.contracts.parameters,
-        schedule: deployment.contracts.schedule,
-        registry: deployment.contracts.registry,
-      },
-      epoch,
-      window: { startMs, endMs },
+    const inputs = await collectEpochInputs({
+      db,
+      modules,
+      window: { epoch, startMs, endMs },
+      params,
       paramsBlock,
-      params: Object.fromEntries(
-        [...params].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v.toString()]),
-      ),
-      pool: pool.toString(),
-      inputsDigest: digest,
-      envelopeCount: count,
-      modules: bundleModules,
-      previousCumulative: prev.map((p) => ({ account: p.account, cumulativeAmount: p.amount })),
-    };
-    const { output, root, total } = computeEpoch(inputs, modules);
-    const bundle: EpochBundle = {
-      ...inputs,
-      result: serializeRewardOutput(output),
-      root,
-      total: total.toString(),
-    };
-    const bundleHash = hashBundle(bundle);
+      pool,
+      chainId: deployment.chainId,
+      contracts: deployment.contracts,
+    });
+    const { bundle, output, root, total, bundleHash } = finishEpoch(inputs, modules);
     const dir = join(this.o.dataDir, 'bundles');
     mkdirSync(dir, { recursive: true });
     const bundlePath = join(dir, `epoch-${String(epoch).padStart(6, '0')}.json`);
@@ -190,35 +125,7 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
 
     const nextSeconds = Number(requireParam(params, EPOCH_SECONDS_PARAM));
     await db.transaction().execute(async (trx) => {
-      for (let i = 0; i < output.lines.length; i += 500) {
-        await trx
-          .insertInto('reward_lines')
-          .values(
-            output.lines.slice(i, i + 500).map((l) => ({
-              epoch,
-              module: l.module,
-              device_id: l.deviceId,
-              beneficiary: l.beneficiary,
-              score: l.score.toString(),
-              amount: l.amount.toString(),
-              reason: l.reason,
-              detail: l.detail ? JSON.stringify(l.detail) : null,
-            })),
-          )
-          .execute();
-      }
-      for (let i = 0; i < output.cumulative.length; i += 500) {
-        await trx
-          .insertInto('cumulative')
-          .values(
-            output.cumulative.slice(i, i + 500).map((c) => ({
-              epoch,
-              account: c.account.toLowerCase(),
-              amount: c.cumulativeAmount.toString(),
-            })),
-          )
-          .execute();
-      }
+      await persistRewards(trx, epoch, output);
       await trx
         .updateTable('epochs')
         .set({
@@ -244,7 +151,7 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
       epoch,
       root,
       total: total.toString(),
-      envelopes: count,
+      envelopes: inputs.envelopeCount,
       lines: output.lines.length,
     });
     this.emit('closed', epoch);

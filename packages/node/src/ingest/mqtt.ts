@@ -1,0 +1,646 @@
+import { LIMITS, type ReasonCode } from '@groundwork/protocol';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { BaseError, RetryableError } from '../internal/errors.ts';
+import type { Logger } from '../internal/logger.ts';
+import type { Metrics } from '../internal/metrics.ts';
+import type { EnvelopeVerdict } from './ingest.ts';
+
+/** First two levels of every Groundwork topic (docs/PROTOCOL.md §8A). */
+export const MQTT_TOPIC_ROOT = 'groundwork/v1';
+
+/** The filter that matches every device's up topic. */
+export const MQTT_UP_FILTER = `${MQTT_TOPIC_ROOT}/+/up`;
+
+/** Shared-subscription group the ingest workers of one network join by default. */
+export const DEFAULT_MQTT_GROUP = 'groundwork';
+
+/** Topic a device publishes its envelopes to. */
+export function mqttUpTopic(deviceId: string): string {
+  return `${MQTT_TOPIC_ROOT}/${deviceId}/up`;
+}
+
+/** Topic a device receives its verdicts on. */
+export function mqttDownTopic(deviceId: string): string {
+  return `${MQTT_TOPIC_ROOT}/${deviceId}/down`;
+}
+
+/**
+ * The `<device>` level of `groundwork/v1/<device>/up`, or undefined for any
+ * other topic (more or fewer levels, an empty device level).
+ */
+export function deviceOfUpTopic(topic: string): string | undefined {
+  return deviceOfTopic(topic, '/up');
+}
+
+/** The `<device>` level of `groundwork/v1/<device>/down`, or undefined for any other topic. */
+export function deviceOfDownTopic(topic: string): string | undefined {
+  return deviceOfTopic(topic, '/down');
+}
+
+function deviceOfTopic(topic: string, suffix: '/up' | '/down'): string | undefined {
+  const prefix = `${MQTT_TOPIC_ROOT}/`;
+  if (!topic.startsWith(prefix) || !topic.endsWith(suffix)) return undefined;
+  const device = topic.slice(prefix.length, topic.length - suffix.length);
+  return device.length > 0 && !device.includes('/') ? device : undefined;
+}
+
+/** Ingest's entry point as the MQTT paths need it: `Ingestor.ingestBatch`. */
+export type IngestBatchFn = (inputs: readonly unknown[]) => Promise<EnvelopeVerdict[]>;
+
+/**
+ * One envelope's verdict on `/down`: the HTTP verdict (§8.2), and on a
+ * rejection also the envelope's `seq` when it had a usable one, so a device
+ * can match every verdict to what it sent.
+ */
+export type MqttVerdict =
+  | { index: number; status: 'accepted'; seq: number }
+  | { index: number; status: 'rejected'; reason: ReasonCode; seq?: number };
+
+/** Why a whole `/up` message was refused; nothing in it was processed. Same codes as HTTP §8.3. */
+export const MqttPayloadError = {
+  /** The payload is not UTF-8 JSON. */
+  MALFORMED_JSON: 'MALFORMED_JSON',
+  /** A batch whose `envelopes` is not a non-empty array. */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** A batch of more than `LIMITS.maxBatchEnvelopes` envelopes. */
+  BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
+  /** A payload of more than `LIMITS.maxRequestBytes` bytes. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+} as const;
+
+/** One of the {@link MqttPayloadError} codes. */
+export type MqttPayloadErrorCode = (typeof MqttPayloadError)[keyof typeof MqttPayloadError];
+
+/** Body of a message on `/down`: one verdict per envelope, or why the message was refused. */
+export type MqttDownMessage =
+  | { results: MqttVerdict[] }
+  | { error: { code: MqttPayloadErrorCode; message: string } };
+
+/** What to publish in answer to one `/up` message. */
+export interface MqttReply {
+  topic: string;
+  payload: string;
+  message: MqttDownMessage;
+}
+
+/** Options shared by both MQTT paths (embedded broker and external broker). */
+export interface UpMessageHandlerOptions {
+  ingestBatch: IngestBatchFn;
+  log: Logger;
+  /** Counts the rejections made before ingest (topic/device mismatch) like ingest's own. */
+  metrics?: Metrics;
+  /** Most envelopes per `ingestBatch` call (group commit size). Default `LIMITS.maxBatchEnvelopes`. */
+  maxBatchEnvelopes?: number;
+  /** How long the first message of an idle group waits for company, in ms. Default 2; 0 = next tick. */
+  maxWaitMs?: number;
+  /** Largest payload taken, in bytes. Default `LIMITS.maxRequestBytes`. */
+  maxPayloadBytes?: number;
+}
+
+/** Wait between retries while ingest refuses work with OVERLOADED; the messages stay unacknowledged meanwhile. */
+const OVERLOAD_RETRY_MS = 50;
+
+interface GroupOptions {
+  ingestBatch: IngestBatchFn;
+  log: Logger;
+  maxBatch: number;
+  maxWaitMs: number;
+}
+
+interface Job {
+  items: unknown[];
+  resolve: (verdicts: EnvelopeVerdict[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit in front of `ingestBatch`: messages that arrive within
+ * `maxWaitMs` of each other, or while the previous call is still running, go
+ * to ingest as one batch. One call at a time, so one worker hands a device's
+ * messages to ingest in the order they arrived.
+ */
+class IngestGroups {
+  readonly #o: GroupOptions;
+  readonly #jobs: Job[] = [];
+  #queued = 0;
+  #running = 0;
+  #busy = false;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  #idle: (() => void)[] = [];
+  batches = 0;
+
+  constructor(o: GroupOptions) {
+    this.#o = o;
+  }
+
+  /** Envelopes waiting for or inside an `ingestBatch` call. */
+  get pending(): number {
+    return this.#queued + this.#running;
+  }
+
+  submit(items: unknown[]): Promise<EnvelopeVerdict[]> {
+    return new Promise((resolve, reject) => {
+      this.#jobs.push({ items, resolve, reject });
+      this.#queued += items.length;
+      this.#kick();
+    });
+  }
+
+  /** Resolves once nothing is queued or running. */
+  drained(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((r) => this.#idle.push(r));
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  #kick(): void {
+    if (this.#busy || this.#jobs.length === 0) return;
+    if (this.#queued >= this.#o.maxBatch || this.#o.maxWaitMs <= 0) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      if (this.#o.maxWaitMs <= 0) setImmediate(() => void this.#run());
+      else void this.#run();
+      return;
+    }
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      void this.#run();
+    }, this.#o.maxWaitMs);
+  }
+
+  async #run(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    try {
+      // Jobs that arrived during a call have waited at least that long: they
+      // go in the next call right away, so batches grow with the load.
+      while (this.#jobs.length > 0) {
+        const group: Job[] = [];
+        let n = 0;
+        while (this.#jobs.length > 0) {
+          const next = this.#jobs[0]!;
+          if (group.length > 0 && n + next.items.length > this.#o.maxBatch) break;
+          this.#jobs.shift();
+          group.push(next);
+          n += next.items.length;
+        }
+        this.#queued -= n;
+        this.#running = n;
+        await this.#ingest(group);
+        this.#running = 0;
+        this.batches++;
+      }
+    } finally {
+      this.#busy = false;
+      this.#running = 0;
+      if (this.pending === 0) for (const r of this.#idle.splice(0)) r();
+      else this.#kick();
+    }
+  }
+
+  async #ingest(group: Job[]): Promise<void> {
+    const inputs = group.flatMap((j) => j.items);
+    let overloadLogged = false;
+    for (;;) {
+      try {
+        const verdicts = await this.#o.ingestBatch(inputs);
+        let offset = 0;
+        for (const j of group) {
+          const base = offset;
+          j.resolve(verdicts.slice(base, base + j.items.length).map((v) => ({ ...v, index: v.index - base })));
+          offset += j.items.length;
+        }
+        return;
+      } catch (err) {
+        // Ingest is full (HTTP traffic shares it): keep the messages, unacknowledged,
+        // and try again; meanwhile no more are read, which is the back-pressure.
+        if ((err as { code?: unknown }).code === 'OVERLOADED' && !this.#closed) {
+          if (!overloadLogged)
+            this.#o.log.warn({ msg: 'ingest overloaded; holding mqtt messages', envelopes: inputs.length });
+          overloadLogged = true;
+          await new Promise((r) => setTimeout(r, OVERLOAD_RETRY_MS));
+          continue;
+        }
+        for (const j of group) j.reject(err);
+        return;
+      }
+    }
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The envelope's seq if it is one a verdict can carry (an integer in 1..2^53-1). */
+function usableSeq(item: unknown): number | undefined {
+  const seq = isPlainObject(item) ? item.seq : undefined;
+  return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 1 ? seq : undefined;
+}
+
+/**
+ * Turns one `/up` message into its `/down` reply: decodes the payload (one
+ * envelope, or a batch `{"envelopes":[…]}`), rejects envelopes whose `device`
+ * is not the topic's, and hands the rest to ingest through group commit. The
+ * promise resolves only after ingest has committed the accepted envelopes;
+ * it rejects only when ingest failed (nothing of the message was committed),
+ * and then the caller must not acknowledge the message. A bad payload is a
+ * reply, never an exception.
+ */
+export class UpMessageHandler {
+  readonly #log: Logger;
+  readonly #metrics: Metrics | undefined;
+  readonly #groups: IngestGroups;
+  readonly #maxPayloadBytes: number;
+
+  constructor(o: UpMessageHandlerOptions) {
+    this.#log = o.log;
+    this.#metrics = o.metrics;
+    this.#maxPayloadBytes = o.maxPayloadBytes ?? LIMITS.maxRequestBytes;
+    this.#groups = new IngestGroups({
+      ingestBatch: o.ingestBatch,
+      log: o.log,
+      maxBatch: Math.max(1, o.maxBatchEnvelopes ?? LIMITS.maxBatchEnvelopes),
+      maxWaitMs: o.maxWaitMs ?? 2,
+    });
+  }
+
+  /** Envelopes waiting for, or inside, an `ingestBatch` call. */
+  get pending(): number {
+    return this.#groups.pending;
+  }
+
+  /** `ingestBatch` calls made so far. */
+  get batches(): number {
+    return this.#groups.batches;
+  }
+
+  /** Resolves once every message handed in so far has its answer. */
+  drained(): Promise<void> {
+    return this.#groups.drained();
+  }
+
+  /** Stops retrying on OVERLOADED (so a stop does not wait on a full ingest forever). */
+  close(): void {
+    this.#groups.close();
+  }
+
+  /** The reply to a message on `topic`, or undefined when the topic is not an up topic. */
+  async handle(topic: string, payload: Uint8Array): Promise<MqttReply | undefined> {
+    const device = deviceOfUpTopic(topic);
+    if (device === undefined) return undefined;
+    const reply = (message: MqttDownMessage): MqttReply => ({
+      topic: mqttDownTopic(device),
+      payload: JSON.stringify(message),
+      message,
+    });
+    const refuse = (code: MqttPayloadErrorCode, message: string): MqttReply => {
+      this.#log.warn({ msg: 'mqtt message refused', device_id: device, code, bytes: payload.byteLength });
+      return reply({ error: { code, message } });
+    };
+
+    if (payload.byteLength > this.#maxPayloadBytes)
+      return refuse('PAYLOAD_TOO_LARGE', `payload is larger than ${this.#maxPayloadBytes} bytes`);
+    let value: unknown;
+    try {
+      value = JSON.parse(utf8.decode(payload));
+    } catch {
+      return refuse('MALFORMED_JSON', 'payload is not UTF-8 JSON');
+    }
+    let items: unknown[];
+    if (isPlainObject(value) && Object.hasOwn(value, 'envelopes')) {
+      const envelopes = value.envelopes;
+      if (!Array.isArray(envelopes) || envelopes.length === 0)
+        return refuse('BAD_REQUEST', 'envelopes must be an array of at least one envelope');
+      if (envelopes.length > LIMITS.maxBatchEnvelopes)
+        return refuse('BATCH_TOO_LARGE', `at most ${LIMITS.maxBatchEnvelopes} envelopes per message`);
+      items = envelopes;
+    } else {
+      items = [value];
+    }
+
+    const results: MqttVerdict[] = new Array(items.length);
+    const rejected = (index: number, reason: ReasonCode): MqttVerdict => {
+      const seq = usableSeq(items[index]);
+      return seq === undefined
+        ? { index, status: 'rejected', reason }
+        : { index, status: 'rejected', reason, seq };
+    };
+    const toIngest: unknown[] = [];
+    const positions: number[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      // Checked before anything else (§8A.4): the topic is where the verdict
+      // goes, so an envelope of another device must not be answered there.
+      if (isPlainObject(item) && item.device === device) {
+        toIngest.push(item);
+        positions.push(i);
+      } else {
+        results[i] = rejected(i, 'MALFORMED');
+        this.#metrics?.envelopesRejected.inc({ reason: 'MALFORMED' });
+        this.#log.warn({
+          msg: 'envelope rejected',
+          device_id: device,
+          reason: 'MALFORMED',
+          detail: 'envelope device is not the topic device',
+        });
+      }
+    }
+    if (toIngest.length > 0) {
+      const verdicts = await this.#groups.submit(toIngest);
+      for (let k = 0; k < verdicts.length; k++) {
+        const v = verdicts[k]!;
+        const i = positions[k]!;
+        results[i] = v.status === 'accepted' ? { index: i, status: 'accepted', seq: v.seq } : rejected(i, v.reason);
+      }
+    }
+    return reply({ results });
+  }
+}
+
+/** Options of {@link startMqttIngest}. */
+export interface MqttIngestOptions extends UpMessageHandlerOptions {
+  /** Broker URL, e.g. `mqtt://127.0.0.1:1883`; credentials may be in it (`mqtt://user:pass@host`). */
+  url: string;
+  /**
+   * This worker's client id: fixed per worker and the same after a restart,
+   * because the broker keeps the session — and the messages this worker had
+   * received but not acknowledged — under it.
+   */
+  clientId: string;
+  /** Shared-subscription group; every ingest worker of one network uses the same. Default `groundwork`. */
+  group?: string;
+  /**
+   * Most messages received and not yet acknowledged (sent to the broker as
+   * MQTT 5 Receive Maximum, 1..65535). Default 1000.
+   */
+  maxInFlight?: number;
+  /**
+   * How long the broker keeps this worker's session, and the messages queued
+   * for it, after the connection drops, in seconds; 0 = clean session (a
+   * dead worker's messages are dropped at once). Default 60.
+   */
+  sessionExpirySeconds?: number;
+  /** Give up connecting at start after this long, in ms. Default 10,000. */
+  connectTimeoutMs?: number;
+  /** Wait between reconnection attempts, in ms. Default 1000. */
+  reconnectMs?: number;
+}
+
+/** Counters of an {@link MqttIngest}, for logs, tests and benchmarks. */
+export interface MqttIngestStats {
+  /** Messages received on the up subscription. */
+  received: number;
+  /** Of those, redeliveries (DUP flag set by the broker). */
+  redelivered: number;
+  /** PUBACKs sent, each after its message's commit. */
+  acked: number;
+  /** Messages received and not yet answered. */
+  inFlight: number;
+  /** The most messages ever in flight at once. */
+  maxInFlightSeen: number;
+  /** `ingestBatch` calls. */
+  batches: number;
+  /** Messages whose ingest failed: not acknowledged, the connection was reset so the broker redelivers. */
+  failed: number;
+}
+
+// mqtt.js declares these private; see the PUBACK comment in MqttIngest.
+interface MqttClientInternals {
+  _sendPacket(packet: { cmd: 'puback'; messageId: number }, cb?: (err?: Error) => void): void;
+}
+
+/** Passed to mqtt.js's handleMessage callback: "done with this packet, send no PUBACK". */
+const DEFER_ACK = new Error('groundwork: PUBACK deferred until commit');
+
+/**
+ * Ingest from an external MQTT broker (`MQTT_URL`): joins the shared
+ * subscription `$share/<group>/groundwork/v1/+/up` with QoS 1 over MQTT 5,
+ * ingests with group commit, publishes each verdict message to the device's
+ * `/down`, and sends the PUBACK for a message only after ingest has
+ * committed it. Several workers (processes) with distinct client ids split
+ * the stream. Guarantees: no PUBACK before commit; at most `maxInFlight`
+ * messages held; a message whose ingest failed is never acknowledged.
+ */
+export class MqttIngest {
+  readonly #o: MqttIngestOptions;
+  readonly #log: Logger;
+  readonly #handler: UpMessageHandler;
+  readonly #filter: string;
+  readonly #maxInFlight: number;
+  #client!: MqttClient;
+  #stopping = false;
+  #room: (() => void)[] = [];
+  readonly #stats: Omit<MqttIngestStats, 'batches'> = {
+    received: 0,
+    redelivered: 0,
+    acked: 0,
+    inFlight: 0,
+    maxInFlightSeen: 0,
+    failed: 0,
+  };
+
+  private constructor(o: MqttIngestOptions) {
+    this.#o = o;
+    this.#log = o.log.child({ component: 'mqtt-ingest', client_id: o.clientId });
+    this.#handler = new UpMessageHandler({ ...o, log: this.#log });
+    this.#filter = `$share/${o.group ?? DEFAULT_MQTT_GROUP}/${MQTT_UP_FILTER}`;
+    this.#maxInFlight = Math.min(65_535, Math.max(1, o.maxInFlight ?? 1000));
+  }
+
+  /** Connects, subscribes and starts ingesting; rejects if the broker cannot be reached in time. */
+  static async start(o: MqttIngestOptions): Promise<MqttIngest> {
+    const m = new MqttIngest(o);
+    await m.#connect();
+    return m;
+  }
+
+  /** Current counters. */
+  stats(): MqttIngestStats {
+    return { ...this.#stats, batches: this.#handler.batches };
+  }
+
+  async #connect(): Promise<void> {
+    const o = this.#o;
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(o.group ?? DEFAULT_MQTT_GROUP))
+      throw new BaseError('CONFIG_INVALID', 'MQTT shared-subscription group must match [A-Za-z0-9_-]{1,64}');
+    const expiry = o.sessionExpirySeconds ?? 60;
+    const options: IClientOptions = {
+      protocolVersion: 5,
+      clientId: o.clientId,
+      // A persistent session is what makes the broker redeliver, to the next
+      // process with this client id, whatever this one had not acknowledged.
+      clean: expiry === 0,
+      properties: { sessionExpiryInterval: expiry, receiveMaximum: this.#maxInFlight },
+      reconnectPeriod: o.reconnectMs ?? 1000,
+      connectTimeout: o.connectTimeoutMs ?? 10_000,
+      queueQoSZero: false,
+    };
+    const client = mqtt.connect(o.url, options);
+    this.#client = client;
+    client.handleMessage = (packet, callback) => this.#onMessage(packet, callback);
+    client.on('error', (err) => this.#log.warn({ msg: 'mqtt client error', error: err.message }));
+    client.on('offline', () => {
+      if (!this.#stopping) this.#log.warn({ msg: 'mqtt broker unreachable; reconnecting' });
+    });
+    const timeoutMs = o.connectTimeoutMs ?? 10_000;
+    await new Promise<void>((resolve, reject) => {
+      let started = false;
+      const timer = setTimeout(() => {
+        client.end(true);
+        reject(
+          new RetryableError(
+            'MQTT_UNREACHABLE',
+            `could not connect to the MQTT broker at ${redactUrl(o.url)} within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      client.on('connect', (connack) => {
+        this.#log.info({ msg: 'mqtt connected', session_present: connack.sessionPresent, filter: this.#filter });
+        // On every connection, not only the first: subscribing again on a
+        // present session is harmless and covers a session the broker lost.
+        client.subscribe(this.#filter, { qos: 1 }, (err, granted) => {
+          const code = granted?.[0]?.qos;
+          const ok = !err && code !== undefined && code <= 2;
+          if (!ok) this.#log.error({ msg: 'mqtt subscribe refused', filter: this.#filter, error: err?.message, code });
+          if (started) return;
+          started = true;
+          clearTimeout(timer);
+          if (ok) return resolve();
+          client.end(true);
+          reject(
+            new BaseError(
+              'MQTT_SUBSCRIBE_REFUSED',
+              `the broker refused the subscription ${this.#filter} (${err?.message ?? `reason ${code}`})`,
+            ),
+          );
+        });
+      });
+    });
+  }
+
+  #onMessage(packet: IPublishPacket, callback: (err?: Error) => void): void {
+    const client = this.#client;
+    if (this.#stopping) {
+      // Neither processed nor acknowledged: the broker keeps it for this
+      // session (a restarted worker gets it) or drops it when the session
+      // expires (the device re-sends).
+      callback(DEFER_ACK);
+      return;
+    }
+    const stream = client.stream;
+    const s = this.#stats;
+    s.received++;
+    if (packet.dup) s.redelivered++;
+    s.inFlight++;
+    if (s.inFlight > s.maxInFlightSeen) s.maxInFlightSeen = s.inFlight;
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    this.#handler
+      .handle(packet.topic, payload)
+      .then(
+        (reply) => {
+          if (packet.qos > 0 && packet.messageId !== undefined) this.#puback(stream, packet.messageId);
+          if (reply) client.publish(reply.topic, reply.payload, { qos: 1 });
+        },
+        (err: unknown) => {
+          s.failed++;
+          this.#log.error({
+            msg: 'mqtt ingest failed; message not acknowledged',
+            topic: packet.topic,
+            error: (err as Error).message,
+          });
+          // The broker redelivers unacknowledged messages only on a new
+          // connection of this session: reset this one (once) to get a retry.
+          if (client.stream === stream && !stream.destroyed) stream.destroy();
+        },
+      )
+      .finally(() => {
+        s.inFlight--;
+        if (s.inFlight < this.#maxInFlight) for (const r of this.#room.splice(0)) r();
+      });
+    // mqtt.js handles one incoming packet at a time and sends the PUBACK when
+    // handleMessage calls back without an error (build/lib/handlers/publish.js,
+    // `case 1`: `client.handleMessage(packet, (err) => { if (err) return done
+    // && done(err); client._sendPacket({ cmd: 'puback', … }, done) })`). Calling
+    // back with an error moves the pump on to the next packet with no PUBACK
+    // (`done` is `nextTickWork` in client.js `connect()`, which ignores its
+    // argument), so messages batch up, and #puback sends it after the commit.
+    // This works with MQTT 3.1.1 and 5; customHandleAcks (MQTT 5 only) would
+    // hold the pump until the commit: one message per commit.
+    // Past maxInFlight (QoS 0 floods, which Receive Maximum does not bound)
+    // the pump waits, so the socket is not read: TCP back-pressure.
+    if (s.inFlight < this.#maxInFlight) callback(DEFER_ACK);
+    else this.#room.push(() => callback(DEFER_ACK));
+  }
+
+  /**
+   * PUBACK on the connection the message came in on, and only there: after a
+   * reconnect the broker redelivers it and message ids are reused, so a late
+   * PUBACK on the new connection could acknowledge another message.
+   */
+  #puback(stream: MqttClient['stream'], messageId: number): void {
+    const client = this.#client;
+    if (client.stream !== stream || stream.destroyed || !client.connected) return;
+    (client as unknown as MqttClientInternals)._sendPacket({ cmd: 'puback', messageId });
+    this.#stats.acked++;
+  }
+
+  /**
+   * Stops: takes no new message, waits (up to `timeoutMs`) for the messages
+   * in flight to be committed, acknowledged and answered, then disconnects.
+   * The session stays with the broker for `sessionExpirySeconds` so a
+   * restarted worker with the same client id picks up what was queued for
+   * it; `leaveGroup: true` unsubscribes first and ends the session, for a
+   * worker that is going away for good.
+   */
+  async stop(o: { leaveGroup?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    if (this.#stopping) return;
+    const client = this.#client;
+    const timeoutMs = o.timeoutMs ?? 10_000;
+    const deadline = Date.now() + timeoutMs;
+    const within = <T>(p: Promise<T>) =>
+      Promise.race([p, new Promise<void>((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+    if (o.leaveGroup && client.connected) await within(client.unsubscribeAsync(this.#filter).catch(() => {}));
+    this.#stopping = true;
+    for (const r of this.#room.splice(0)) r();
+    await within(this.#handler.drained());
+    this.#handler.close();
+    await within(
+      new Promise<void>((resolve) =>
+        client.end(
+          false,
+          o.leaveGroup ? { reasonCode: 0, properties: { sessionExpiryInterval: 0 } } : { reasonCode: 0 },
+          () => resolve(),
+        ),
+      ),
+    );
+    if (!client.disconnected) client.end(true);
+    this.#log.info({ msg: 'mqtt ingest stopped', ...this.stats() });
+  }
+}
+
+/**
+ * Starts ingesting from an external broker; see {@link MqttIngest}.
+ * @example
+ * const mqttIngest = await startMqttIngest({
+ *   url: 'mqtt://127.0.0.1:1883', clientId: 'groundwork-ingest-1',
+ *   ingestBatch: (e) => ingestor.ingestBatch(e), log,
+ * });
+ * // … on shutdown
+ * await mqttIngest.stop();
+ */
+export function startMqttIngest(o: MqttIngestOptions): Promise<MqttIngest> {
+  return MqttIngest.start(o);
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//[redacted]@');
+}
