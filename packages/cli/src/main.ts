@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { BaseError, type GroundworkModule, loadModules } from '@groundwork/node';
 import { claimCommand } from './commands/claim.ts';
+import { nodeCommand } from './commands/node.ts';
 import { upCommand } from './commands/up.ts';
 import { verifyEpochCommand } from './commands/verifyEpoch.ts';
 
@@ -10,6 +11,7 @@ Usage:
   groundwork up [options]                 start a local network: anvil, contracts, node, simulated fleet
   groundwork verify-epoch <bundle.json>   re-run an epoch from its bundle and the chain; exit 1 on mismatch
   groundwork claim --account <address>    claim what an account is owed (anyone may relay a claim)
+  groundwork node [--role all|ingest]     a node process for an existing network (scale-out ingest workers)
   groundwork sim --module <id> [options]  run a module's simulation (see the module's docs)
   groundwork help                         this text
 
@@ -26,6 +28,14 @@ Options of up:
   --seed <text>           fleet seed (default "groundwork")
   --log-level <level>     node log level (log file: <data-dir>/node.log)
   --modules <a,b,…>       run only these modules (default: every folder in modules/)
+
+Options of node:
+  --role all|ingest       all: the whole node; ingest: HTTP + MQTT ingest only, into the shared store
+  --rpc <url>             the network's chain (or RPC_URL); DATABASE_URL for PostgreSQL, MQTT_URL for a broker
+  --mqtt-url <url>        external broker (shared subscription $share/groundwork/groundwork/v1/+/up)
+  --client-id <id>        this worker's MQTT client id (stable across restarts; the broker keeps its session)
+  --data-dir <dir>        holds the network's deployment.json
+  --port <n>              API port
 
 Options of verify-epoch:
   --rpc <url>             chain to check against (default: the local network of --data-dir)
@@ -59,7 +69,7 @@ function moduleUsage(modules: GroundworkModule[]): string {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    const builtIn = new Set(['up', 'verify-epoch', 'claim', 'help', '--help', '-h', undefined]);
+    const builtIn = new Set(['up', 'verify-epoch', 'claim', 'node', 'help', '--help', '-h', undefined]);
     if (!builtIn.has(command)) {
       const modules = await loadModules();
       if (command === 'sim') {
@@ -97,6 +107,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'claim':
         return await claimCommand(parse(rest, CLAIM_OPTIONS).values);
+      case 'node':
+        return await nodeCommand(parse(rest, NODE_OPTIONS).values);
       case undefined:
       case 'help':
       case '--help':
@@ -144,6 +156,16 @@ const CLAIM_OPTIONS = {
   'data-dir': { type: 'string' },
 } as const;
 
+const NODE_OPTIONS = {
+  'data-dir': { type: 'string' },
+  port: { type: 'string' },
+  rpc: { type: 'string' },
+  role: { type: 'string' },
+  'mqtt-url': { type: 'string' },
+  'client-id': { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+export type NodeOptions = ReturnType<typeof parse<typeof NODE_OPTIONS>>['values'];
 export type UpOptions = ReturnType<typeof parse<typeof UP_OPTIONS>>['values'];
 export type VerifyOptions = ReturnType<typeof parse<typeof VERIFY_OPTIONS>>['values'];
 export type ClaimOptions = ReturnType<typeof parse<typeof CLAIM_OPTIONS>>['values'];

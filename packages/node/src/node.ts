@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,7 +9,9 @@ import type { ChainClients } from './chain/clients.ts';
 import type { Deployment } from './chain/deployment.ts';
 import { ChainIndexer } from './chain/indexer.ts';
 import { EpochCloser } from './epochs/closer.ts';
+import { startEmbeddedBroker } from './ingest/broker.ts';
 import { Ingestor } from './ingest/ingest.ts';
+import { startMqttIngest } from './ingest/mqtt.ts';
 import { VerifyPool } from './ingest/verifyPool.ts';
 import type { Logger } from './internal/logger.ts';
 import { createMetrics, type Metrics } from './internal/metrics.ts';
@@ -53,6 +56,8 @@ export interface NodeHandle {
   ctx: NodeContext;
   app: FastifyInstance;
   url: string;
+  /** Where devices publish over MQTT: the embedded broker, or the external one. */
+  mqttUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -84,7 +89,7 @@ export async function startNode(o: {
   await devices.load(db);
   const indexer = new ChainIndexer({ db, clients, deployment, devices, log, metrics });
   await indexer.load();
-  await indexer.sync();
+  if (settings.role === 'all') await indexer.sync();
   const params = () => indexer.params;
   const verifyPool = new VerifyPool();
   const ingestor = new Ingestor({ db, devices, modules, params, log, metrics, verifyPool });
@@ -159,23 +164,75 @@ export async function startNode(o: {
       })(),
     );
   };
-  every('indexer', settings.chain.pollMs, () => indexer.sync());
-  every('verifier', 250, () => verifier.drain());
-  every('epoch closer', 250, () => closer.tick());
   const moduleWork: { stop(): Promise<void> }[] = [];
-  for (const m of modules) {
-    const w = m.start ? await m.start(runtimeFor(m.id)) : undefined;
-    if (w) moduleWork.push(w);
+  if (settings.role === 'all') {
+    every('indexer', settings.chain.pollMs, () => indexer.sync());
+    every('verifier', 250, () => verifier.drain());
+    every('epoch closer', 250, () => closer.tick());
+    for (const m of modules) {
+      const w = m.start ? await m.start(runtimeFor(m.id)) : undefined;
+      if (w) moduleWork.push(w);
+    }
+  } else {
+    // An ingest worker: devices and parameters come from the shared store,
+    // which the full node keeps current from the chain.
+    every('device reload', 2000, async () => {
+      await devices.load(db);
+      await indexer.load();
+    });
   }
-  log.info({ msg: 'node started', url, modules: modules.map((m) => m.id), devices: devices.size });
+
+  // MQTT ingest: an external broker through the shared subscription, or the embedded broker.
+  let mqtt: { url: string; stop(): Promise<void> } | undefined;
+  if (settings.mqtt.url) {
+    const m = await startMqttIngest({
+      url: settings.mqtt.url,
+      clientId:
+        settings.mqtt.clientId ??
+        `groundwork-${settings.role}-${createHash('sha256').update(settings.dataDir).digest('hex').slice(0, 12)}`,
+      group: settings.mqtt.group,
+      ingestBatch: (b) => ingestor.ingestBatch(b),
+      log,
+      metrics,
+    });
+    mqtt = { url: settings.mqtt.url, stop: () => m.stop() };
+  } else if (settings.mqtt.enabled) {
+    const start = (port: number) =>
+      startEmbeddedBroker({
+        host: settings.mqtt.embeddedHost,
+        port,
+        ingestBatch: (b) => ingestor.ingestBatch(b),
+        log,
+        metrics,
+      });
+    let broker: Awaited<ReturnType<typeof startEmbeddedBroker>>;
+    try {
+      broker = await start(settings.mqtt.embeddedPort);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      log.warn({ msg: 'mqtt port taken; embedded broker on a free port', port: settings.mqtt.embeddedPort });
+      broker = await start(0);
+    }
+    mqtt = { url: broker.url, stop: () => broker.close() };
+  }
+  log.info({
+    msg: 'node started',
+    role: settings.role,
+    url,
+    mqtt: mqtt?.url,
+    modules: modules.map((m) => m.id),
+    devices: devices.size,
+  });
 
   return {
     ctx,
     app,
     url,
+    mqttUrl: mqtt?.url,
     async stop() {
       if (stopped) return;
       stopped = true;
+      await mqtt?.stop();
       for (const w of moduleWork) await w.stop();
       await app.close();
       await verifyPool.close();

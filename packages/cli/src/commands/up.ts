@@ -139,6 +139,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
     node = await startNode({ settings, deployment, clients, log: fileLog, modules });
     writeRuntime(settings.dataDir, { pid: process.pid, apiUrl: node.url, rpcUrl });
     say(`api: ${node.url}  (OpenAPI: ${node.url}/openapi.json)`);
+    if (node.mqttUrl) say(`mqtt: ${node.mqttUrl}  (devices publish to groundwork/v1/<device>/up)`);
     say(`rpc: ${rpcUrl}  chain id ${deployment.chainId}`);
     const params = node.ctx.indexer.params;
     say(`epochs: ${params.get('epoch.seconds')} s each; data in ${settings.dataDir}`);

@@ -4,11 +4,13 @@ pragma solidity 0.8.30;
 import {DeviceRegistry} from "../../src/DeviceRegistry.sol";
 import {IDeviceRegistry} from "../../src/interfaces/IDeviceRegistry.sol";
 import {Test} from "../utils/Test.sol";
+import {Gas} from "./Gas.sol";
 
 /// @notice Gas of registering devices, each call against cooled storage as in a fresh transaction; the logged
 ///         "tx" figure adds the 21,000 base cost and calldata and drops the test's own cold-call charge. P-256 runs
 ///         OpenZeppelin's Solidity verifier here (the prague EVM has no P-256 precompile); on a chain with the
-///         RIP-7212 / EIP-7951 precompile it costs far less. Run with `-vv` to see the figures.
+///         RIP-7212 / EIP-7951 precompile it costs far less. Run with `-vv` to see the figures; each test also prints
+///         a `GAS <key> <value>` line (`Gas.log`) that `bench/gas.ts` collects.
 contract DeviceRegistryGasTest is Test {
     uint256 internal constant P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551;
     bytes32 internal constant MODULE = "uptime";
@@ -35,33 +37,23 @@ contract DeviceRegistryGasTest is Test {
         return IDeviceRegistry.Registration(1, publicKey, MODULE, 0x08a2a1072b59ffff, signature);
     }
 
-    function _measure(bytes memory data) internal returns (uint256 transaction) {
+    function _measure(bytes memory data) internal returns (uint256) {
         vm.cool(address(registry));
-        address target = address(registry);
-        bool ok;
         vm.prank(operator);
-        uint256 before = gasleft();
-        assembly ("memory-safe") {
-            ok := call(gas(), target, 0, add(data, 0x20), mload(data), 0, 0)
-        }
-        uint256 execution = before - gasleft();
-        assertTrue(ok, "call succeeded");
-        uint256 calldataGas;
-        for (uint256 i; i < data.length; ++i) {
-            calldataGas += data[i] == 0 ? 4 : 16;
-        }
-        transaction = 21_000 + calldataGas + execution - 2_600;
+        return Gas.transaction(address(registry), data);
     }
 
     function test_gas_register_p256() public {
         uint256 transaction = _measure(abi.encodeCall(IDeviceRegistry.register, (_p256(0xD0D0))));
         _log("register P-256 (Solidity verifier): tx", transaction);
+        Gas.log("registerDeviceP256", transaction);
         assertEq(registry.balanceOf(operator), 1);
     }
 
     function test_gas_register_ed25519() public {
         uint256 transaction = _measure(abi.encodeCall(IDeviceRegistry.register, (_ed25519(bytes32(uint256(0xED))))));
         _log("register ed25519: tx", transaction);
+        Gas.log("registerDevice", transaction);
         assertEq(registry.balanceOf(operator), 1);
     }
 
@@ -72,6 +64,7 @@ contract DeviceRegistryGasTest is Test {
         }
         uint256 transaction = _measure(abi.encodeCall(IDeviceRegistry.registerBatch, (batch)));
         _log("registerBatch 10 x ed25519: tx per device", transaction / 10);
+        Gas.log("registerBatchPerDevice", transaction / 10);
         assertEq(registry.balanceOf(operator), 10);
     }
 }

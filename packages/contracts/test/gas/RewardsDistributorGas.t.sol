@@ -4,19 +4,23 @@ pragma solidity 0.8.30;
 import {IRewardsDistributor} from "../../src/interfaces/IRewardsDistributor.sol";
 import {Merkle} from "../utils/Merkle.sol";
 import {RewardsFixture} from "../utils/RewardsFixture.sol";
+import {Gas} from "./Gas.sol";
 
 /// @notice Gas of the distributor paths that grow with the network. Each scenario prepares its state in `setUp`
 ///         (a transaction of its own, so storage "original values" are what a real transaction would see) and the
 ///         test measures one call against cooled accounts. The logged "tx" figure is 21,000 + calldata (4/16 gas per
-///         zero/non-zero byte) + execution, without the test's own cold-call charge. Run with `-vv` to see it.
+///         zero/non-zero byte) + execution, without the test's own cold-call charge. Run with `-vv` to see it;
+///         each test also prints a `GAS <key> <value>` line (`Gas.log`) that `bench/gas.ts` collects.
 abstract contract RewardsGasBase is RewardsFixture {
     uint256 internal constant BENEFICIARIES = 100;
     uint256 internal constant LEAVES = 128; // 100 beneficiaries + 28 others: a full tree, every proof 7 long
+    uint256 internal constant SUBTREE_DEPTH = 7;
 
     address[] internal accounts;
     address[] internal who;
     uint256[] internal amounts;
     bytes32[][] internal proofs;
+    uint256 internal depth = SUBTREE_DEPTH;
 
     function _setUpAccounts() internal {
         for (uint256 i; i < LEAVES; ++i) {
@@ -41,53 +45,36 @@ abstract contract RewardsGasBase is RewardsFixture {
     function _round(uint256 base) internal {
         uint256[] memory all = _allAmounts(base);
         bytes32[] memory leaves = Merkle.leaves(accounts, all);
-        _submit(Merkle.root(leaves), _sum(all));
+        bytes32 root = Merkle.root(leaves);
+        // Deeper trees: the 128 leaves are one subtree of a 2^depth-leaf tree, whose path to the root is the same
+        // `depth - 7` arbitrary siblings for all of them (only a root consistent with the proofs matters).
+        bytes32[] memory upper = Gas.siblings(keccak256(abi.encode("upper", base)), depth - SUBTREE_DEPTH);
+        _submit(Gas.fold(root, upper), _sum(all));
         delete who;
         delete amounts;
         delete proofs;
         for (uint256 i; i < BENEFICIARIES; ++i) {
             who.push(accounts[i]);
             amounts.push(all[i]);
-            proofs.push(Merkle.proof(leaves, i));
+            proofs.push(Gas.concat(Merkle.proof(leaves, i), upper));
         }
     }
 
     /// @dev Gas of one call to the distributor against cold accounts, as a transaction.
-    function _measure(bytes memory data) internal returns (uint256 transaction) {
+    function _measure(bytes memory data) internal returns (uint256) {
         vm.cool(address(distributor));
         vm.cool(address(token));
         vm.cool(address(schedule));
-        address target = address(distributor);
-        bool ok;
-        uint256 before = gasleft();
-        // Call with the arguments in place: a Solidity-level `call(data)` would first copy them to the top of this
-        // test's memory and count that expansion as well.
-        assembly ("memory-safe") {
-            ok := call(gas(), target, 0, add(data, 0x20), mload(data), 0, 0)
-        }
-        uint256 execution = before - gasleft();
-        if (!ok) {
-            assembly ("memory-safe") {
-                let free := mload(0x40)
-                returndatacopy(free, 0, returndatasize())
-                revert(free, returndatasize())
-            }
-        }
-        uint256 calldataGas;
-        for (uint256 i; i < data.length; ++i) {
-            calldataGas += data[i] == 0 ? 4 : 16;
-        }
-        // In a transaction the target is warm from the start: drop the CALL's cold-account charge.
-        transaction = 21_000 + calldataGas + execution - 2_600;
+        return Gas.transaction(address(distributor), data);
     }
 
     function _measureClaimMany() internal returns (uint256) {
-        assertEq(proofs[0].length, 7, "proof depth");
+        assertEq(proofs[0].length, depth, "proof depth");
         return _measure(abi.encodeCall(IRewardsDistributor.claimMany, (who, amounts, proofs)));
     }
 
     function _measureClaim(uint256 index) internal returns (uint256) {
-        assertEq(proofs[index].length, 7, "proof depth");
+        assertEq(proofs[index].length, depth, "proof depth");
         return _measure(abi.encodeCall(IRewardsDistributor.claim, (who[index], amounts[index], proofs[index])));
     }
 
@@ -114,6 +101,7 @@ contract ClaimManyRepeatClaimersGasTest is RewardsGasBase {
     function test_gas_claimMany_hundredRepeatClaimersAtDepthSeven() public {
         uint256 transaction = _measureClaimMany();
         _log("claimMany, 100 repeat claimers, depth 7: tx per beneficiary", transaction / BENEFICIARIES);
+        Gas.log("claimManyPerBeneficiary", transaction / BENEFICIARIES);
         assertEq(token.balanceOf(who[99]), amounts[99]);
         assertLt(transaction / BENEFICIARIES, 35_000, "per-beneficiary target");
     }
@@ -137,6 +125,7 @@ contract ClaimManyFirstClaimsByHoldersGasTest is RewardsGasBase {
     function test_gas_claimMany_hundredFirstClaimsByHoldersAtDepthSeven() public {
         uint256 transaction = _measureClaimMany();
         _log("claimMany, 100 first claims by holders, depth 7: tx per beneficiary", transaction / BENEFICIARIES);
+        Gas.log("claimManyFirstClaimsByHoldersPerBeneficiary", transaction / BENEFICIARIES);
         assertEq(token.balanceOf(who[0]), amounts[0] + 1);
     }
 }
@@ -152,6 +141,7 @@ contract ClaimManyFirstClaimsByNewHoldersGasTest is RewardsGasBase {
     function test_gas_claimMany_hundredFirstClaimsByNewHoldersAtDepthSeven() public {
         uint256 transaction = _measureClaimMany();
         _log("claimMany, 100 first claims by new holders, depth 7: tx per beneficiary", transaction / BENEFICIARIES);
+        Gas.log("claimManyFirstClaimsByNewHoldersPerBeneficiary", transaction / BENEFICIARIES);
         assertEq(distributor.totalClaimed(), _sum(amounts));
     }
 }
@@ -169,12 +159,14 @@ contract ClaimGasTest is RewardsGasBase {
     function test_gas_claim_repeatClaimerAtDepthSeven() public {
         uint256 transaction = _measureClaim(5);
         _log("claim, repeat claimer, depth 7: tx", transaction);
+        Gas.log("claimDepth7", transaction);
         assertEq(token.balanceOf(who[5]), amounts[5]);
     }
 
     function test_gas_claim_firstClaimByNewHolderAtDepthSeven() public {
         uint256 transaction = _measureClaim(6);
         _log("claim, first claim by a new holder, depth 7: tx", transaction);
+        Gas.log("claimFirstByNewHolderDepth7", transaction);
         assertEq(token.balanceOf(who[6]), amounts[6]);
     }
 }
@@ -186,7 +178,9 @@ contract SubmitRootTwoOfThreeGasTest is RewardsGasBase {
     }
 
     function test_gas_submitRoot_twoOfThreeFirstEpoch() public {
-        _log("submitRoot 2-of-3, first epoch: tx", _measureSubmit(2));
+        uint256 transaction = _measureSubmit(2);
+        _log("submitRoot 2-of-3, first epoch: tx", transaction);
+        Gas.log("submitRoot2of3FirstEpoch", transaction);
         assertEq(distributor.lastEpoch(), 1);
     }
 }
@@ -199,7 +193,9 @@ contract SubmitRootTwoOfThreeLaterGasTest is RewardsGasBase {
     }
 
     function test_gas_submitRoot_twoOfThreeLaterEpoch() public {
-        _log("submitRoot 2-of-3, later epoch: tx", _measureSubmit(2));
+        uint256 transaction = _measureSubmit(2);
+        _log("submitRoot 2-of-3, later epoch: tx", transaction);
+        Gas.log("submitRoot2of3", transaction);
         assertEq(distributor.lastEpoch(), 2);
     }
 }
@@ -213,7 +209,57 @@ contract SubmitRootThreeOfFiveLaterGasTest is RewardsGasBase {
     }
 
     function test_gas_submitRoot_threeOfFiveLaterEpoch() public {
-        _log("submitRoot 3-of-5, later epoch: tx", _measureSubmit(3));
+        uint256 transaction = _measureSubmit(3);
+        _log("submitRoot 3-of-5, later epoch: tx", transaction);
+        Gas.log("submitRoot3of5", transaction);
         assertEq(distributor.lastEpoch(), 2);
+    }
+}
+
+/// @notice The repeat-claimer batch again, at depth 20: the 128 leaves are one subtree of a 2^20-leaf tree.
+contract ClaimManyRepeatClaimersDepthTwentyGasTest is RewardsGasBase {
+    function setUp() public {
+        depth = 20;
+        _deployRewards(3, 2);
+        _setUpAccounts();
+        _round(1e18);
+        distributor.claimMany(who, amounts, proofs);
+        _round(2e18);
+    }
+
+    function test_gas_claimMany_hundredRepeatClaimersAtDepthTwenty() public {
+        uint256 transaction = _measureClaimMany();
+        _log("claimMany, 100 repeat claimers, depth 20: tx per beneficiary", transaction / BENEFICIARIES);
+        Gas.log("claimManyPerBeneficiaryDepth20", transaction / BENEFICIARIES);
+        assertEq(token.balanceOf(who[99]), amounts[99]);
+    }
+}
+
+/// @notice One claim at depth 20 by a repeat claimer (who holds tokens from the first claim). A tree of 2^20 leaves
+///         is too big to build here, so each round's proof is the beneficiary's leaf plus 20 arbitrary siblings,
+///         and the submitted root is what they fold up to. `PlainMerkleClaimGasTest` measures the textbook claim on
+///         the same calldata.
+contract ClaimDepthTwentyGasTest is RewardsGasBase {
+    address internal beneficiary = vm.addr(0xBE7E);
+    bytes32[] internal path;
+
+    function setUp() public {
+        _deployRewards(3, 2);
+        _deepRound(1e18, 500e18);
+        distributor.claim(beneficiary, 1e18, path);
+        _deepRound(2.5e18, 900e18);
+    }
+
+    function _deepRound(uint256 cumulativeAmount, uint256 total) internal {
+        path = Gas.siblings(keccak256(abi.encode("depth20", cumulativeAmount)), 20);
+        _submit(Gas.fold(Merkle.leaf(beneficiary, cumulativeAmount), path), total);
+    }
+
+    function test_gas_claim_repeatClaimerAtDepthTwenty() public {
+        assertEq(path.length, 20, "proof depth");
+        uint256 transaction = _measure(abi.encodeCall(IRewardsDistributor.claim, (beneficiary, 2.5e18, path)));
+        _log("claim, repeat claimer, depth 20: tx", transaction);
+        Gas.log("claimDepth20", transaction);
+        assertEq(token.balanceOf(beneficiary), 2.5e18);
     }
 }

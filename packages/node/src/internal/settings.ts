@@ -35,6 +35,21 @@ const settingsSchema = z.object({
     pollMs: z.number().int().positive(),
   }),
   database: z.object({ url: z.string().optional() }),
+  /**
+   * MQTT ingest. With `url` the node subscribes to an external broker through
+   * the shared subscription `group`; otherwise it embeds a broker on
+   * `embeddedPort` (taken → any free port, printed) unless `enabled` is false.
+   */
+  mqtt: z.object({
+    enabled: z.boolean(),
+    url: z.string().optional(),
+    embeddedHost: z.string().min(1),
+    embeddedPort: z.number().int().min(0).max(65535),
+    group: z.string().regex(/^[A-Za-z0-9_-]+$/),
+    clientId: z.string().optional(),
+  }),
+  /** `all`: the whole node. `ingest`: only HTTP and MQTT ingest (scale-out workers over a shared PostgreSQL). */
+  role: z.enum(['all', 'ingest']),
   /** Modules to run, by id; unset runs every module folder found. */
   modules: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/)).optional(),
   /** Oracle signing keys this node holds (secp256k1). */
@@ -66,6 +81,8 @@ export function defaultSettings(): Settings {
     api: { host: '127.0.0.1', port: 8787 },
     chain: { anvilPort: 8545, gasLimit: 300_000_000, pollMs: 500 },
     database: {},
+    mqtt: { enabled: true, embeddedHost: '127.0.0.1', embeddedPort: 1883, group: 'groundwork' },
+    role: 'all',
     oracleKeys: [DEV_KEYS[1], DEV_KEYS[2], DEV_KEYS[3]],
     oracleThreshold: 2,
     deployerKey: DEV_KEYS[0],
@@ -97,6 +114,7 @@ function fromEnv(env: NodeJS.ProcessEnv): SettingsOverrides {
   if (env.GROUNDWORK_API_PORT) o.api = { port: Number(env.GROUNDWORK_API_PORT) };
   if (env.RPC_URL) o.chain = { rpcUrl: env.RPC_URL };
   if (env.DATABASE_URL) o.database = { url: env.DATABASE_URL };
+  if (env.MQTT_URL) o.mqtt = { url: env.MQTT_URL };
   if (env.GROUNDWORK_MODULES) o.modules = env.GROUNDWORK_MODULES.split(',').map((s) => s.trim());
   if (env.GROUNDWORK_ORACLE_KEYS) o.oracleKeys = env.GROUNDWORK_ORACLE_KEYS.split(',').map((s) => s.trim());
   return o;
