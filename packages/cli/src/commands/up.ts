@@ -71,9 +71,13 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     (stopping ??= (async () => {
+      const step = (what: string) => process.env.GW_DEBUG && say(`debug: ${what}`);
       await fleet?.stop();
+      step('fleet stopped');
       await node?.stop();
+      step('node stopped');
       await anvil?.stop();
+      step('anvil stopped');
       clearRuntime(settings.dataDir);
     })());
 

@@ -121,7 +121,7 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
     const dir = join(this.o.dataDir, 'bundles');
     mkdirSync(dir, { recursive: true });
     const bundlePath = join(dir, `epoch-${String(epoch).padStart(6, '0')}.json`);
-    writeFileSync(bundlePath, `${JSON.stringify(bundle, null, 1)}\n`);
+    writeFileSync(bundlePath, `${JSON.stringify(bundle)}\n`);
 
     const nextSeconds = Number(requireParam(params, EPOCH_SECONDS_PARAM));
     await db.transaction().execute(async (trx) => {
