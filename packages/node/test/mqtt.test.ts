@@ -30,7 +30,15 @@ const params = new Map<string, bigint>([['ingest.maxSkewMs', 60_000n]]);
 
 function heartbeat(k: DeviceKey, seq: number, over: Partial<UnsignedEnvelope> = {}): Envelope {
   return signEnvelope(
-    { v: 1, device: k.deviceId, seq, time: NOW, kind: 'uptime.heartbeat', body: { uptimeSeconds: seq }, ...over },
+    {
+      v: 1,
+      device: k.deviceId,
+      seq,
+      time: NOW,
+      kind: 'uptime.heartbeat',
+      body: { uptimeSeconds: seq },
+      ...over,
+    },
     k,
   );
 }
@@ -104,7 +112,11 @@ describe('embedded MQTT broker', () => {
   }
 
   /** A device connection (MQTT 3.1.1, as aedes speaks) subscribed to its /down topics. */
-  async function device(url: string, keys: DeviceKey[], o: { reconnectPeriod?: number } = {}): Promise<Device> {
+  async function device(
+    url: string,
+    keys: DeviceKey[],
+    o: { reconnectPeriod?: number } = {},
+  ): Promise<Device> {
     const client = await mqtt.connectAsync(url, {
       protocolVersion: 4,
       reconnectPeriod: o.reconnectPeriod ?? 0,
@@ -168,7 +180,9 @@ describe('embedded MQTT broker', () => {
     const dev = await device(url, [alice]);
     await dev.client.publishAsync(mqttUpTopic(alice.deviceId), 'not json {', { qos: 1 });
     await dev.client.publishAsync(mqttUpTopic(alice.deviceId), Buffer.from([0x7b, 0xff, 0x7d]), { qos: 1 });
-    await dev.client.publishAsync(mqttUpTopic(alice.deviceId), JSON.stringify(heartbeat(alice, 1)), { qos: 1 });
+    await dev.client.publishAsync(mqttUpTopic(alice.deviceId), JSON.stringify(heartbeat(alice, 1)), {
+      qos: 1,
+    });
     await until('three answers', () => dev.downs.length === 3);
     expect(dev.downs.map((d) => d.message)).toEqual([
       { error: { code: 'MALFORMED_JSON', message: 'payload is not UTF-8 JSON' } },
@@ -250,7 +264,9 @@ describe('embedded MQTT broker', () => {
   });
 
   it('group-commits concurrent publishes of many devices into fewer ingest calls', async () => {
-    const keys = Array.from({ length: 20 }, (_, i) => deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(100 + i)));
+    const keys = Array.from({ length: 20 }, (_, i) =>
+      deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(100 + i)),
+    );
     for (const k of keys) await seedDevice(store, k);
     ingestor = new Ingestor({
       db: store.db,
@@ -318,14 +334,14 @@ describe('embedded MQTT broker', () => {
     hold.open();
     await Promise.all(acks);
     await until('3000 verdicts', () => dev.downs.length === 3000, 30_000);
-    expect(dev.downs.every((d) => 'results' in d.message && d.message.results[0]!.status === 'accepted')).toBe(
-      true,
-    );
+    expect(
+      dev.downs.every((d) => 'results' in d.message && d.message.results[0]!.status === 'accepted'),
+    ).toBe(true);
     expect((await stored()).length).toBe(3000);
     expect(b.pending).toBe(0);
   });
 
-  it('does not acknowledge when ingest fails: the client is disconnected, re-sends, and is answered once', async () => {
+  it('does not acknowledge when ingest fails: the client is disconnected, re-sends, and the envelope is stored once', async () => {
     let failures = 1;
     const b = await start({
       ingestBatch: async (inputs) => {
@@ -337,7 +353,9 @@ describe('embedded MQTT broker', () => {
     let closes = 0;
     dev.client.on('close', () => closes++);
     // mqtt.js keeps the unacknowledged QoS 1 publish and sends it again on reconnect.
-    await dev.client.publishAsync(mqttUpTopic(alice.deviceId), JSON.stringify(heartbeat(alice, 1)), { qos: 1 });
+    await dev.client.publishAsync(mqttUpTopic(alice.deviceId), JSON.stringify(heartbeat(alice, 1)), {
+      qos: 1,
+    });
     // The re-subscription to /down may land after the verdict; the store is the proof.
     expect(closes).toBe(1);
     expect(await stored()).toEqual([[alice.deviceId, 1]]);
@@ -352,7 +370,13 @@ describe('embedded MQTT broker', () => {
     // mqtt.js fails the whole SUBSCRIBE when one filter is refused; the SUBACK rides on the error.
     const suback = await spy
       .subscribeAsync(
-        ['#', 'groundwork/#', 'groundwork/v1/+/up', `groundwork/v1/${alice.deviceId}/+`, 'groundwork/v1/+/down'],
+        [
+          '#',
+          'groundwork/#',
+          'groundwork/v1/+/up',
+          `groundwork/v1/${alice.deviceId}/+`,
+          'groundwork/v1/+/down',
+        ],
         { qos: 1 },
       )
       .then(
@@ -361,7 +385,9 @@ describe('embedded MQTT broker', () => {
       );
     expect(suback).toEqual([128, 128, 128, 128, 1]);
     const dev = await device(url, [alice]);
-    await dev.client.publishAsync(mqttUpTopic(alice.deviceId), JSON.stringify(heartbeat(alice, 1)), { qos: 1 });
+    await dev.client.publishAsync(mqttUpTopic(alice.deviceId), JSON.stringify(heartbeat(alice, 1)), {
+      qos: 1,
+    });
     await until('the verdict', () => dev.downs.length === 1 && seen.length === 1);
     await new Promise((r) => setTimeout(r, 100));
     expect(seen).toEqual([mqttDownTopic(alice.deviceId)]);
@@ -371,13 +397,17 @@ describe('embedded MQTT broker', () => {
     const { url } = await start();
     const forger = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0 });
     clients.push(forger);
-    const closed = new Promise((r) => forger.once('close', r));
+    const closed = new Promise<void>((r) => forger.once('close', () => r()));
     forger.publish(mqttDownTopic(alice.deviceId), '{"results":[]}', { qos: 1 });
     await closed;
     const dev = await device(url, [alice]);
-    await dev.client.publishAsync(mqttUpTopic(alice.deviceId), JSON.stringify(heartbeat(alice, 1)), { qos: 1 });
+    await dev.client.publishAsync(mqttUpTopic(alice.deviceId), JSON.stringify(heartbeat(alice, 1)), {
+      qos: 1,
+    });
     await until('the verdict', () => dev.downs.length === 1);
-    expect(dev.downs.map((d) => d.message)).toEqual([{ results: [{ index: 0, status: 'accepted', seq: 1 }] }]);
+    expect(dev.downs.map((d) => d.message)).toEqual([
+      { results: [{ index: 0, status: 'accepted', seq: 1 }] },
+    ]);
   });
 
   it('answers a payload over the payload limit with PAYLOAD_TOO_LARGE and cuts a packet over the packet limit', async () => {
@@ -388,7 +418,7 @@ describe('embedded MQTT broker', () => {
     expect(big.downs[0]!.message).toEqual({
       error: { code: 'PAYLOAD_TOO_LARGE', message: 'payload is larger than 1500 bytes' },
     });
-    const closed = new Promise((r) => big.client.once('close', r));
+    const closed = new Promise<void>((r) => big.client.once('close', () => r()));
     big.client.publish(mqttUpTopic(alice.deviceId), 'x'.repeat(3000), { qos: 1 });
     await closed;
     // The broker keeps serving everyone else.
@@ -420,7 +450,10 @@ describe('UpMessageHandler', () => {
         return inputs.map((_, index) => ({ index, status: 'accepted', seq: 7 }));
       },
     });
-    const reply = await handler.handle(mqttUpTopic(alice.deviceId), Buffer.from(JSON.stringify(heartbeat(alice, 7))));
+    const reply = await handler.handle(
+      mqttUpTopic(alice.deviceId),
+      Buffer.from(JSON.stringify(heartbeat(alice, 7))),
+    );
     expect(calls).toEqual([1, 1, 1]);
     expect(reply?.message).toEqual({ results: [{ index: 0, status: 'accepted', seq: 7 }] });
     expect(handler.pending).toBe(0);

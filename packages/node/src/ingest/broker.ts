@@ -3,13 +3,12 @@ import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { LIMITS } from '@groundwork/protocol';
 import { Aedes } from 'aedes';
-import type { Logger } from '../internal/logger.ts';
 import {
   deviceOfDownTopic,
   deviceOfUpTopic,
   MQTT_TOPIC_ROOT,
-  type UpMessageHandlerOptions,
   UpMessageHandler,
+  type UpMessageHandlerOptions,
 } from './mqtt.ts';
 
 /** Options of {@link startEmbeddedBroker}. */
@@ -30,12 +29,17 @@ export interface EmbeddedBrokerOptions extends UpMessageHandlerOptions {
 export interface EmbeddedBroker {
   /** `mqtt://host:port` to give devices (and tests). */
   url: string;
+  /** The port it listens on (the one asked for, or the free one it got for 0). */
   port: number;
   /** Envelopes waiting for, or inside, an `ingestBatch` call. */
   readonly pending: number;
   /** `ingestBatch` calls made so far. */
   readonly batches: number;
-  /** Stops listening, disconnects every client and waits for the messages in flight to be answered. */
+  /**
+   * Stops listening, disconnects every client and waits (up to 10 s) for the
+   * ingest calls in flight to finish; their clients are gone, so no PUBACK
+   * follows and the devices re-send.
+   */
   close(): Promise<void>;
 }
 
@@ -89,37 +93,55 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       const topic = packet.topic;
       if (topic.startsWith('$SYS')) return callback(new Error('$SYS topics are reserved'));
       if (client && deviceOfDownTopic(topic) !== undefined) {
-        log.warn({ msg: 'client publish to a verdict topic refused; disconnecting', client_id: client.id, topic });
+        log.warn({
+          msg: 'client publish to a verdict topic refused; disconnecting',
+          client_id: client.id,
+          topic,
+        });
         return callback(new Error('only the node publishes to /down topics'));
       }
       if (deviceOfUpTopic(topic) === undefined) return callback(null);
       // An envelope is never kept by the broker: ingest has it.
       packet.retain = false;
-      handler.handle(topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload).then(
-        (reply) => {
-          // After this callback aedes still runs the packet through its
-          // publish path (to no subscriber, see authorizeSubscribe): drop the
-          // payload now rather than carry it there.
-          packet.payload = EMPTY;
-          callback(null);
-          if (reply && !closed)
-            broker.publish(
-              { cmd: 'publish', topic: reply.topic, payload: Buffer.from(reply.payload), qos: 1, retain: false, dup: false },
-              (err) => {
-                if (err) log.warn({ msg: 'verdict publish failed', topic: reply.topic, error: err.message });
-              },
-            );
-        },
-        (err: unknown) => {
-          log.error({
-            msg: 'mqtt ingest failed; disconnecting the client without an ack',
-            client_id: client?.id,
-            topic,
-            error: (err as Error).message,
-          });
-          callback(err as Error);
-        },
-      );
+      handler
+        .handle(topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload)
+        .then(
+          (reply) => {
+            // After this callback aedes still runs the packet through its
+            // publish path (to no subscriber, see authorizeSubscribe): drop the
+            // payload now rather than carry it there.
+            packet.payload = EMPTY;
+            callback(null);
+            if (reply && !closed)
+              broker.publish(
+                {
+                  cmd: 'publish',
+                  topic: reply.topic,
+                  payload: Buffer.from(reply.payload),
+                  qos: 1,
+                  retain: false,
+                  dup: false,
+                },
+                (err) => {
+                  if (err)
+                    log.warn({ msg: 'verdict publish failed', topic: reply.topic, error: err.message });
+                },
+              );
+          },
+          (err: unknown) => {
+            log.error({
+              msg: 'mqtt ingest failed; disconnecting the client without an ack',
+              client_id: client?.id,
+              topic,
+              error: (err as Error).message,
+            });
+            callback(err as Error);
+          },
+        )
+        // Nothing above should throw; if it does, log it rather than end the process.
+        .catch((err: unknown) =>
+          log.error({ msg: 'mqtt publish hook failed', topic, error: (err as Error).message }),
+        );
     },
     authorizeSubscribe(client, sub, callback) {
       if (filterMatchesUpTopics(sub.topic)) {
@@ -136,7 +158,9 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   });
   // aedes emits 'error' when its persistence fails (aedes.js DoEnqueues) but
   // does not declare it; unheard, it would end the process.
-  (broker as EventEmitter).on('error', (err: Error) => log.error({ msg: 'mqtt broker error', error: err.message }));
+  (broker as EventEmitter).on('error', (err: Error) =>
+    log.error({ msg: 'mqtt broker error', error: err.message }),
+  );
   broker.on('clientError', (client, err) =>
     log.debug({ msg: 'mqtt client error', client_id: client.id, error: err.message }),
   );
@@ -183,7 +207,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       server.close();
       handler.close();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
-      await handler.drained();
+      await Promise.race([handler.drained(), new Promise((r) => setTimeout(r, 10_000).unref())]);
       await serverClosed;
     },
   };

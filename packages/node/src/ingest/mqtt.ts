@@ -213,7 +213,9 @@ class IngestGroups {
         let offset = 0;
         for (const j of group) {
           const base = offset;
-          j.resolve(verdicts.slice(base, base + j.items.length).map((v) => ({ ...v, index: v.index - base })));
+          j.resolve(
+            verdicts.slice(base, base + j.items.length).map((v) => ({ ...v, index: v.index - base })),
+          );
           offset += j.items.length;
         }
         return;
@@ -338,7 +340,7 @@ export class UpMessageHandler {
     const positions: number[] = [];
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
-      // Checked before anything else (§8A.4): the topic is where the verdict
+      // Checked before anything else (§8A.3): the topic is where the verdict
       // goes, so an envelope of another device must not be answered there.
       if (isPlainObject(item) && item.device === device) {
         toIngest.push(item);
@@ -359,7 +361,8 @@ export class UpMessageHandler {
       for (let k = 0; k < verdicts.length; k++) {
         const v = verdicts[k]!;
         const i = positions[k]!;
-        results[i] = v.status === 'accepted' ? { index: i, status: 'accepted', seq: v.seq } : rejected(i, v.reason);
+        results[i] =
+          v.status === 'accepted' ? { index: i, status: 'accepted', seq: v.seq } : rejected(i, v.reason);
       }
     }
     return reply({ results });
@@ -439,6 +442,12 @@ export class MqttIngest {
   #client!: MqttClient;
   #stopping = false;
   #room: (() => void)[] = [];
+  #idle: (() => void)[] = [];
+  /** QoS 1 messages of the current connection, in arrival order, until their PUBACK is sent. */
+  #acks: { stream: MqttClient['stream'] | undefined; slots: { messageId: number; ready: boolean }[] } = {
+    stream: undefined,
+    slots: [],
+  };
   readonly #stats: Omit<MqttIngestStats, 'batches'> = {
     received: 0,
     redelivered: 0,
@@ -504,13 +513,23 @@ export class MqttIngest {
         );
       }, timeoutMs);
       client.on('connect', (connack) => {
-        this.#log.info({ msg: 'mqtt connected', session_present: connack.sessionPresent, filter: this.#filter });
+        this.#log.info({
+          msg: 'mqtt connected',
+          session_present: connack.sessionPresent,
+          filter: this.#filter,
+        });
         // On every connection, not only the first: subscribing again on a
         // present session is harmless and covers a session the broker lost.
         client.subscribe(this.#filter, { qos: 1 }, (err, granted) => {
           const code = granted?.[0]?.qos;
           const ok = !err && code !== undefined && code <= 2;
-          if (!ok) this.#log.error({ msg: 'mqtt subscribe refused', filter: this.#filter, error: err?.message, code });
+          if (!ok)
+            this.#log.error({
+              msg: 'mqtt subscribe refused',
+              filter: this.#filter,
+              error: err?.message,
+              code,
+            });
           if (started) return;
           started = true;
           clearTimeout(timer);
@@ -537,6 +556,12 @@ export class MqttIngest {
       return;
     }
     const stream = client.stream;
+    if (this.#acks.stream !== stream) this.#acks = { stream, slots: [] };
+    const slot =
+      packet.qos > 0 && packet.messageId !== undefined
+        ? { messageId: packet.messageId, ready: false }
+        : undefined;
+    if (slot) this.#acks.slots.push(slot);
     const s = this.#stats;
     s.received++;
     if (packet.dup) s.redelivered++;
@@ -547,7 +572,10 @@ export class MqttIngest {
       .handle(packet.topic, payload)
       .then(
         (reply) => {
-          if (packet.qos > 0 && packet.messageId !== undefined) this.#puback(stream, packet.messageId);
+          if (slot) {
+            slot.ready = true;
+            this.#sendReadyAcks(stream);
+          }
           if (reply) client.publish(reply.topic, reply.payload, { qos: 1 });
         },
         (err: unknown) => {
@@ -562,9 +590,18 @@ export class MqttIngest {
           if (client.stream === stream && !stream.destroyed) stream.destroy();
         },
       )
+      .catch((err: unknown) =>
+        // Nothing above should throw; if it does, log it rather than end the process.
+        this.#log.error({
+          msg: 'mqtt message handling failed',
+          topic: packet.topic,
+          error: (err as Error).message,
+        }),
+      )
       .finally(() => {
         s.inFlight--;
         if (s.inFlight < this.#maxInFlight) for (const r of this.#room.splice(0)) r();
+        if (s.inFlight === 0) for (const r of this.#idle.splice(0)) r();
       });
     // mqtt.js handles one incoming packet at a time and sends the PUBACK when
     // handleMessage calls back without an error (build/lib/handlers/publish.js,
@@ -572,7 +609,7 @@ export class MqttIngest {
     // && done(err); client._sendPacket({ cmd: 'puback', … }, done) })`). Calling
     // back with an error moves the pump on to the next packet with no PUBACK
     // (`done` is `nextTickWork` in client.js `connect()`, which ignores its
-    // argument), so messages batch up, and #puback sends it after the commit.
+    // argument), so messages batch up, and #sendReadyAcks sends it after the commit.
     // This works with MQTT 3.1.1 and 5; customHandleAcks (MQTT 5 only) would
     // hold the pump until the commit: one message per commit.
     // Past maxInFlight (QoS 0 floods, which Receive Maximum does not bound)
@@ -582,15 +619,23 @@ export class MqttIngest {
   }
 
   /**
-   * PUBACK on the connection the message came in on, and only there: after a
-   * reconnect the broker redelivers it and message ids are reused, so a late
-   * PUBACK on the new connection could acknowledge another message.
+   * Sends the PUBACKs of the committed messages at the head of the arrival
+   * order: a client MUST acknowledge QoS 1 messages in the order it received
+   * them (MQTT 3.1.1 and 5 §4.6, [MQTT-4.6.0-2]), and a message refused
+   * without ingest (bad JSON) is ready before the earlier ones are committed.
+   * Only on the connection the messages came in on: after a reconnect the
+   * broker redelivers them and message ids are reused, so a late PUBACK on
+   * the new connection could acknowledge another message.
    */
-  #puback(stream: MqttClient['stream'], messageId: number): void {
+  #sendReadyAcks(stream: MqttClient['stream']): void {
     const client = this.#client;
-    if (client.stream !== stream || stream.destroyed || !client.connected) return;
-    (client as unknown as MqttClientInternals)._sendPacket({ cmd: 'puback', messageId });
-    this.#stats.acked++;
+    const acks = this.#acks;
+    if (acks.stream !== stream || client.stream !== stream || stream.destroyed || !client.connected) return;
+    while (acks.slots.length > 0 && acks.slots[0]!.ready) {
+      const { messageId } = acks.slots.shift()!;
+      (client as unknown as MqttClientInternals)._sendPacket({ cmd: 'puback', messageId });
+      this.#stats.acked++;
+    }
   }
 
   /**
@@ -611,7 +656,8 @@ export class MqttIngest {
     if (o.leaveGroup && client.connected) await within(client.unsubscribeAsync(this.#filter).catch(() => {}));
     this.#stopping = true;
     for (const r of this.#room.splice(0)) r();
-    await within(this.#handler.drained());
+    // Every message taken is committed, acknowledged and answered (or failed) before the DISCONNECT.
+    if (this.#stats.inFlight > 0) await within(new Promise<void>((r) => this.#idle.push(r)));
     this.#handler.close();
     await within(
       new Promise<void>((resolve) =>
