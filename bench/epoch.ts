@@ -4,10 +4,11 @@
  * with the node's own functions — SQL aggregation, the pure reward function,
  * the Merkle tree, the bundle and its hash, and the writes — and timed by phase.
  */
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import uptime from '@groundwork/module-uptime';
 import { collectEpochInputs, finishEpoch, persistRewards } from '@groundwork/node/epochs/prepare.ts';
 import { openPostgresStore, openSqliteStore, type Store } from '@groundwork/node/store/db.ts';
@@ -47,26 +48,47 @@ async function seed(store: Store, n: number, startMs: number, slots: number, slo
         // Every 50th device misses a slot, so scores differ.
         if (s === 0 && k % 50 === 0) continue;
         const at = startMs + s * slotMs + 10;
-        envelopes.push({ id: envId, device_id: id, seq: s + 1, time: at, received_at: at, kind: 'uptime.heartbeat', body: '{"uptimeSeconds":1}', sig: `0x${'ab'.repeat(64)}` });
+        envelopes.push({
+          id: envId,
+          device_id: id,
+          seq: s + 1,
+          time: at,
+          received_at: at,
+          kind: 'uptime.heartbeat',
+          body: '{"uptimeSeconds":1}',
+          sig: `0x${'ab'.repeat(64)}`,
+        });
         contributions.push({ envelope_id: envId, module: 'uptime', device_id: id, at, data: '{}' });
         envId++;
       }
     }
     await store.db.insertInto('devices').values(devices).execute();
     for (let x = 0; x < envelopes.length; x += 3000) {
-      await store.db.insertInto('envelopes').values(envelopes.slice(x, x + 3000)).execute();
-      await store.db.insertInto('contributions').values(contributions.slice(x, x + 3000)).execute();
+      await store.db
+        .insertInto('envelopes')
+        .values(envelopes.slice(x, x + 3000))
+        .execute();
+      await store.db
+        .insertInto('contributions')
+        .values(contributions.slice(x, x + 3000))
+        .execute();
     }
     if ((i / CH) % 50 === 0) progress(`seeded ${i + m}/${n} devices`);
   }
 }
 
 /** Closes one epoch of `devices` devices on a fresh store of the given kind and times it. */
-export async function benchEpoch(o: { devices: number; kind: 'sqlite' | 'postgres'; pgUrl?: string }): Promise<EpochBenchResult> {
+export async function benchEpoch(o: {
+  devices: number;
+  kind: 'sqlite' | 'postgres';
+  pgUrl?: string;
+}): Promise<EpochBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-epoch-'));
   const schema = `gw_bench_${randomBytes(4).toString('hex')}`;
   const store =
-    o.kind === 'postgres' ? await openPostgresStore(o.pgUrl!, [uptime], schema) : await openSqliteStore(join(dir, 'node.sqlite'), [uptime]);
+    o.kind === 'postgres'
+      ? await openPostgresStore(o.pgUrl!, [uptime], schema)
+      : await openSqliteStore(join(dir, 'node.sqlite'), [uptime]);
   try {
     const slotSeconds = 60n;
     const slots = 2;
@@ -111,7 +133,8 @@ export async function benchEpoch(o: { devices: number; kind: 'sqlite' | 'postgre
     await store.db.transaction().execute((trx) => persistRewards(trx, 1, output));
     lap('persist lines');
     const seconds = Number(((performance.now() - t0) / 1000).toFixed(3));
-    if (output.lines.length !== o.devices || !bundleHash) throw new Error('epoch bench produced the wrong number of lines');
+    if (output.lines.length !== o.devices || !bundleHash)
+      throw new Error('epoch bench produced the wrong number of lines');
     return { devices: o.devices, seconds, phases };
   } finally {
     await store.close();

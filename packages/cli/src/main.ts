@@ -55,12 +55,12 @@ function moduleUsage(modules: GroundworkModule[]): string {
   for (const m of modules) {
     if (m.cli?.simulate)
       lines.push(
-        `  groundwork sim --module ${m.id} ${m.cli.simulate.usage}`.padEnd(42) + m.cli.simulate.summary,
+        `  groundwork sim --module ${m.id} ${m.cli.simulate.usage}`.padEnd(44) + ' ' + m.cli.simulate.summary,
       );
     for (const [name, c] of Object.entries(m.cli?.commands ?? {}))
-      lines.push(`  groundwork ${m.id} ${name} ${c.usage}`.padEnd(42) + c.summary);
+      lines.push(`  groundwork ${m.id} ${name} ${c.usage}`.padEnd(44) + ' ' + c.summary);
     for (const [name, c] of Object.entries(m.cli?.topLevel ?? {}))
-      lines.push(`  groundwork ${name} ${c.usage}`.padEnd(42) + c.summary);
+      lines.push(`  groundwork ${name} ${c.usage}`.padEnd(44) + ' ' + c.summary);
   }
   return lines.length > 0 ? `\nModule commands:\n${lines.join('\n')}\n` : '';
 }

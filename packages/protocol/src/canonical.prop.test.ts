@@ -133,7 +133,10 @@ describe('canonicalize properties', () => {
 
 describe('canonicalize fast path', () => {
   it('writes exactly what the reference writer writes, for any JSON value', () => {
-    const keyish = fc.oneof(fc.string(), fc.constantFrom('0', '1', '10', '9', '__proto__', 'toJSON', 'a', 'é', '\u{1F600}'));
+    const keyish = fc.oneof(
+      fc.string(),
+      fc.constantFrom('0', '1', '10', '9', '__proto__', 'toJSON', 'a', 'é', '\u{1F600}'),
+    );
     const value = fc.letrec((tie) => ({
       node: fc.oneof(
         { depthSize: 'small' },

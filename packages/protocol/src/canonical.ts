@@ -182,14 +182,17 @@ export function canonicalize(value: unknown): string {
   try {
     copy = sortedCopy(value, 0);
   } catch (e) {
-    if (e === FAST_PATH_UNAVAILABLE) return canonicalizeBounded(value, MAX_CANONICAL_DEPTH, Number.POSITIVE_INFINITY);
+    if (e === FAST_PATH_UNAVAILABLE)
+      return canonicalizeBounded(value, MAX_CANONICAL_DEPTH, Number.POSITIVE_INFINITY);
     throw e;
   }
   const out = JSON.stringify(copy);
   // JSON.stringify escapes a lone surrogate as \udXXX where RFC 8785 (I-JSON) refuses it;
   // paired surrogates come out literally. So any "\ud" in the output sends the value to the
   // reference writer (which also handles a string that merely contains those characters).
-  return out.includes('\\ud') ? canonicalizeBounded(value, MAX_CANONICAL_DEPTH, Number.POSITIVE_INFINITY) : out;
+  return out.includes('\\ud')
+    ? canonicalizeBounded(value, MAX_CANONICAL_DEPTH, Number.POSITIVE_INFINITY)
+    : out;
 }
 
 const FAST_PATH_UNAVAILABLE = Symbol('fast path unavailable');

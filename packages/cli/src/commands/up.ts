@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { groundTokenAbi, rewardsDistributorAbi } from '@groundwork/abi';
 import {
@@ -15,6 +16,7 @@ import {
   startNode,
   writeDeployment,
 } from '@groundwork/node';
+import { DASHBOARD_DIST } from '@groundwork/node/api/dashboard.ts';
 import pino from 'pino';
 import { type Address, type Hex, parseEventLogs } from 'viem';
 import { planFleet, registerFleet, runFleet } from '../fleet.ts';
@@ -140,9 +142,22 @@ export async function upCommand(opts: UpOptions): Promise<number> {
       writeDeployment(settings.dataDir, deployment);
     }
 
+    if (!existsSync(join(DASHBOARD_DIST, 'index.html'))) {
+      say('dashboard: not built yet, building it once (npm run build:dashboard)…');
+      const code = await new Promise<number | null>((resolve) =>
+        spawn('npm', ['run', 'build:dashboard', '--silent'], {
+          cwd: join(DASHBOARD_DIST, '../../..'),
+          stdio: ['ignore', 'ignore', 'inherit'],
+        })
+          .on('exit', resolve)
+          .on('error', () => resolve(null)),
+      );
+      if (code !== 0) say('dashboard: build failed; the API works, and / says how to build it');
+    }
     node = await startNode({ settings, deployment, clients, log: fileLog, modules });
     writeRuntime(settings.dataDir, { pid: process.pid, apiUrl: node.url, rpcUrl });
     say(`api: ${node.url}  (OpenAPI: ${node.url}/openapi.json)`);
+    say(`dashboard: ${node.url}/`);
     if (node.mqttUrl) say(`mqtt: ${node.mqttUrl}  (devices publish to groundwork/v1/<device>/up)`);
     say(`rpc: ${rpcUrl}  chain id ${deployment.chainId}`);
     const params = node.ctx.indexer.params;

@@ -423,6 +423,7 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
         prefix: `/v1/modules/${m.id}`,
       });
   }
+  await (await import('./dashboard.ts')).registerDashboard(app); // the web dashboard at / (packages/dashboard)
   void errorBody;
   return app;
 }

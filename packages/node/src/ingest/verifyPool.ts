@@ -15,6 +15,10 @@ export interface VerifyBatchRequest {
   items: VerifyItem[];
 }
 
+// Kept apart from `new Worker(…)` so bundlers (the dashboard's Vite build, which
+// imports node code for its in-browser verifier) do not try to bundle the worker.
+const WORKER_URL = new URL('./verifyWorker.mjs', import.meta.url);
+
 interface Lane {
   worker: Worker;
   busy: number;
@@ -36,7 +40,7 @@ export class VerifyPool {
     this.size = Math.max(1, size);
     for (let i = 0; i < this.size; i++) {
       // The .mjs bootstrap registers tsx in the worker, which then runs verifyWorker.ts.
-      const worker = new Worker(new URL('./verifyWorker.mjs', import.meta.url));
+      const worker = new Worker(WORKER_URL);
       worker.unref();
       const lane: Lane = { worker, busy: 0 };
       this.#lanes.push(lane);

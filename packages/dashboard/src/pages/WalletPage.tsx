@@ -1,0 +1,385 @@
+/**
+ * `/wallet`: connect a wallet — an injected EIP-1193 wallet, or on the local
+ * network a development account — see the account's balance and claimable
+ * rewards, and claim them on chain.
+ */
+import { useEffect, useState } from 'react';
+import type { Claimable, Status } from '../api.ts';
+import type { ClaimResult, ConnectedWallet } from '../chain/chain.ts';
+import { formatCount, formatTime, formatToken, parseToken, TOKEN_SYMBOL } from '../format.ts';
+import { useApi, useApiClient, useLive, useStatus } from '../hooks.ts';
+import { Link } from '../router.tsx';
+import {
+  Amount,
+  Async,
+  Button,
+  DeviceLink,
+  ErrorMessage,
+  Facts,
+  FullHash,
+  Hash,
+  Section,
+  Stat,
+  StatGrid,
+} from '../ui/primitives.tsx';
+import { ModuleBadge, StatusBadge } from './MapPage.tsx';
+
+type ChainModule = typeof import('../chain/chain.ts');
+
+function useChainModule() {
+  return useApi<ChainModule>(() => import('../chain/chain.ts'), []);
+}
+
+function Connect({
+  status,
+  chain,
+  onConnect,
+}: {
+  status: Status;
+  chain: ChainModule;
+  onConnect: (w: ConnectedWallet) => void;
+}) {
+  const local = status.chainId === chain.LOCAL_CHAIN_ID;
+  const [index, setIndex] = useState(4);
+  const [error, setError] = useState<Error | undefined>();
+  const injected = chain.hasInjectedWallet();
+  const accounts = local ? chain.devAccounts() : [];
+  return (
+    <div className="two-col">
+      <div>
+        <h3>Injected wallet</h3>
+        <p>
+          A browser wallet (EIP-1193, <code>window.ethereum</code>) on chain {status.chainId}.
+        </p>
+        <Button
+          variant="primary"
+          disabled={!injected}
+          onClick={async () => {
+            setError(undefined);
+            try {
+              onConnect(await chain.connectInjected(status));
+            } catch (e) {
+              setError(e as Error);
+            }
+          }}
+        >
+          Connect injected wallet
+        </Button>
+        {!injected ? <p className="muted small">No injected wallet found in this browser.</p> : null}
+      </div>
+      {local ? (
+        <div>
+          <h3>Development account</h3>
+          <p>
+            This is a local network (chain id {status.chainId}): its well-known development accounts are
+            available here. Accounts 4–8 operate the simulated fleet.
+          </p>
+          <label htmlFor="dev-account">Account</label>
+          <div className="row">
+            <select
+              id="dev-account"
+              value={index}
+              onChange={(e) => setIndex(Number(e.target.value))}
+              data-testid="dev-account"
+            >
+              {accounts.map((a) => (
+                <option key={a.index} value={a.index}>
+                  {a.index}: {a.address.slice(0, 10)}… ({a.role})
+                </option>
+              ))}
+            </select>
+            <Button
+              variant="primary"
+              onClick={() => onConnect(chain.connectDevAccount(status, index))}
+              data-testid="dev-connect"
+            >
+              Use this account
+            </Button>
+          </div>
+        </div>
+      ) : null}
+      {error ? <ErrorMessage error={error} /> : null}
+    </div>
+  );
+}
+
+function Connected({
+  status,
+  chain,
+  wallet,
+  onDisconnect,
+}: {
+  status: Status;
+  chain: ChainModule;
+  wallet: ConnectedWallet;
+  onDisconnect: () => void;
+}) {
+  const api = useApiClient();
+  const balance = useApi(() => chain.tokenBalance(status, wallet.address), [wallet.address], {
+    refreshOn: ['claim'],
+    minIntervalMs: 500,
+  });
+  const claimable = useApi((a) => a.claimable(wallet.address), [wallet.address], {
+    refreshOn: ['epoch', 'claim'],
+    minIntervalMs: 500,
+  });
+  // What the distributor has paid is read from the chain: the node's figure lags by an indexing round.
+  const claimed = useApi(() => chain.claimedOnChain(status, wallet.address), [wallet.address], {
+    refreshOn: ['claim', 'epoch'],
+    minIntervalMs: 500,
+  });
+  const devices = useApi((a) => a.allDevices({ operator: wallet.address }), [wallet.address]);
+  const [claim, setClaim] = useState<
+    | { s: 'idle' }
+    | { s: 'busy'; step: string }
+    | { s: 'done'; r: ClaimResult }
+    | { s: 'failed'; error: Error }
+  >({ s: 'idle' });
+  const { reload: reloadBalance } = balance;
+  const { reload: reloadClaimable } = claimable;
+  const { reload: reloadClaimed } = claimed;
+  useLive('claim', (e) => {
+    if (e.account.toLowerCase() === wallet.address.toLowerCase()) {
+      reloadBalance();
+      reloadClaimable();
+      reloadClaimed();
+    }
+  });
+
+  const doClaim = async () => {
+    try {
+      setClaim({ s: 'busy', step: 'Fetching the proof…' });
+      // A fresh proof: the distributor checks it against the latest root only.
+      const c: Claimable = await api.claimable(wallet.address);
+      const paidSoFar = await chain.claimedOnChain(status, wallet.address);
+      if (BigInt(c.cumulativeAmount) <= paidSoFar) throw new Error('nothing to claim right now');
+      setClaim({
+        s: 'busy',
+        step: `Claiming ${c.claimable} base units against the root of epoch ${c.epoch}…`,
+      });
+      const r = await chain.claimRewards(status, wallet, c);
+      setClaim({ s: 'done', r });
+      reloadBalance();
+      reloadClaimable();
+      reloadClaimed();
+    } catch (error) {
+      setClaim({ s: 'failed', error: error as Error });
+    }
+  };
+
+  const cumulative = claimable.data ? BigInt(claimable.data.cumulativeAmount) : undefined;
+  const owed =
+    cumulative !== undefined && claimed.data !== undefined && cumulative > claimed.data
+      ? cumulative - claimed.data
+      : 0n;
+  const owedState = { ...claimable, data: claimable.data && claimed.data !== undefined ? owed : undefined };
+  return (
+    <>
+      <StatGrid>
+        <Stat label={`${TOKEN_SYMBOL} balance`}>
+          <Async state={balance} what="balance">
+            {(b) => <Amount value={b} testId="wallet-balance" />}
+          </Async>
+        </Stat>
+        <Stat label="Claimable now">
+          <Async state={owedState} what="claimable rewards">
+            {(o) => <Amount value={o} testId="wallet-claimable" />}
+          </Async>
+        </Stat>
+        <Stat label="Earned in total (cumulative)">
+          <Async state={claimable} what="claimable rewards">
+            {(c) => <Amount value={c.cumulativeAmount} testId="wallet-cumulative" />}
+          </Async>
+        </Stat>
+        <Stat label="Already claimed">
+          <Async state={claimed} what="claimed rewards">
+            {(c) => <Amount value={c} testId="wallet-claimed" />}
+          </Async>
+        </Stat>
+      </StatGrid>
+      <Facts
+        items={[
+          ['Account', <FullHash key="a" value={wallet.address} testId="wallet-address" />],
+          ['Connected through', wallet.label],
+          [
+            'Latest root',
+            claimable.data?.epoch ? (
+              <span key="r">
+                <Link to={`/epochs/${claimable.data.epoch}`}>epoch {claimable.data.epoch}</Link>{' '}
+                <Hash value={claimable.data.root} />
+              </span>
+            ) : (
+              'none yet'
+            ),
+          ],
+        ]}
+      />
+      <div className="row">
+        <Button
+          variant="primary"
+          onClick={doClaim}
+          disabled={claim.s === 'busy' || owed === 0n}
+          data-testid="claim-button"
+        >
+          Claim
+        </Button>
+        <Button onClick={onDisconnect}>Disconnect</Button>
+      </div>
+      <div aria-live="polite">
+        {claim.s === 'busy' ? <p role="status">{claim.step}</p> : null}
+        {claim.s === 'failed' ? <ErrorMessage error={claim.error} /> : null}
+        {claim.s === 'done' ? (
+          <p className="success" data-testid="claim-result">
+            Claimed <Amount value={claim.r.paid} testId="claim-paid" /> in transaction{' '}
+            <Hash value={claim.r.tx} /> against the root of epoch{' '}
+            <span data-testid="claim-epoch">{claim.r.epoch}</span>.
+          </p>
+        ) : null}
+      </div>
+      <h3>Devices this account operates</h3>
+      <Async state={devices} what="devices">
+        {(list) =>
+          list.length === 0 ? (
+            <p className="muted">None.</p>
+          ) : (
+            <>
+              <p>{formatCount(list.length)} devices.</p>
+              <ul className="device-list">
+                {list.slice(0, 50).map((d) => (
+                  <li key={d.deviceId}>
+                    <DeviceLink id={d.deviceId} /> <ModuleBadge id={d.module} /> <StatusBadge device={d} />
+                  </li>
+                ))}
+              </ul>
+            </>
+          )
+        }
+      </Async>
+    </>
+  );
+}
+
+function BuyCredits({
+  status,
+  chain,
+  wallet,
+}: {
+  status: Status;
+  chain: ChainModule;
+  wallet: ConnectedWallet;
+}) {
+  const credits = useApi(() => chain.readCredits(status, wallet.address), [wallet.address]);
+  const [amount, setAmount] = useState('');
+  const tokens = parseToken(amount);
+  const quote = useApi(
+    () => (tokens && tokens > 0n ? chain.quoteCredits(status, tokens) : Promise.resolve(undefined)),
+    [tokens?.toString()],
+  );
+  const [state, setState] = useState<
+    { s: 'idle' } | { s: 'busy' } | { s: 'done'; tx: string; credits: bigint } | { s: 'failed'; error: Error }
+  >({ s: 'idle' });
+  const buy = async () => {
+    if (!tokens) return;
+    setState({ s: 'busy' });
+    try {
+      const r = await chain.buyCredits(status, wallet, tokens);
+      setState({ s: 'done', ...r });
+      credits.reload();
+    } catch (error) {
+      setState({ s: 'failed', error: error as Error });
+    }
+  };
+  return (
+    <Async state={credits} what="Data Credits">
+      {(c) =>
+        c ? (
+          <>
+            <Facts
+              items={[
+                [
+                  'Your Data Credits',
+                  <span key="b" data-testid="credits-balance" data-raw={c.balance.toString()}>
+                    {formatCount(c.balance)}
+                  </span>,
+                ],
+                [
+                  'Token price (oracle)',
+                  `$${formatToken(c.priceE8, 8, 8)} per ${TOKEN_SYMBOL}, set ${formatTime(c.priceTime)}`,
+                ],
+              ]}
+            />
+            <div className="row">
+              <label htmlFor="credits-tokens">{TOKEN_SYMBOL} to burn</label>
+              <input
+                id="credits-tokens"
+                inputMode="decimal"
+                value={amount}
+                onChange={(e) => setAmount(e.target.value)}
+                aria-invalid={amount !== '' && tokens === undefined}
+              />
+              <Button variant="primary" onClick={buy} disabled={!tokens || state.s === 'busy'}>
+                Buy credits
+              </Button>
+              {quote.data !== undefined ? <span>≈ {formatCount(quote.data)} credits</span> : null}
+            </div>
+            <div aria-live="polite">
+              {state.s === 'busy' ? <p role="status">Approving and burning…</p> : null}
+              {state.s === 'failed' ? <ErrorMessage error={state.error} /> : null}
+              {state.s === 'done' ? (
+                <p className="success">
+                  Bought {formatCount(state.credits)} credits in transaction <Hash value={state.tx} />.
+                </p>
+              ) : null}
+            </div>
+          </>
+        ) : null
+      }
+    </Async>
+  );
+}
+
+export default function WalletPage() {
+  const status = useStatus();
+  const chain = useChainModule();
+  const [wallet, setWallet] = useState<ConnectedWallet | undefined>();
+  // A wallet belongs to one network: drop it if the node's chain changes under us.
+  const chainId = status.data?.chainId;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset only when the chain changes.
+  useEffect(() => setWallet(undefined), [chainId]);
+  const credits = status.data && chain.data ? chain.data.creditsAddress(status.data) : undefined;
+  return (
+    <>
+      <h1>Wallet</h1>
+      <Section title={wallet ? 'Your rewards' : 'Connect'} testId="wallet">
+        <Async state={status} what="network status">
+          {(s) => (
+            <Async state={chain} what="wallet support">
+              {(c) =>
+                wallet ? (
+                  <Connected status={s} chain={c} wallet={wallet} onDisconnect={() => setWallet(undefined)} />
+                ) : (
+                  <Connect status={s} chain={c} onConnect={setWallet} />
+                )
+              }
+            </Async>
+          )}
+        </Async>
+      </Section>
+      <Section title="Data Credits">
+        {credits && wallet && status.data && chain.data ? (
+          <BuyCredits status={status.data} chain={chain.data} wallet={wallet} />
+        ) : credits ? (
+          <p>
+            Data Credits are deployed at <code>{credits}</code>: connect a wallet to buy them by burning{' '}
+            {TOKEN_SYMBOL}.
+          </p>
+        ) : (
+          <p className="muted">
+            Data Credits (burn {TOKEN_SYMBOL} to buy network services) are not deployed on this network yet.
+            When the network has them, buying credits appears here.
+          </p>
+        )}
+      </Section>
+    </>
+  );
+}
