@@ -36,7 +36,8 @@ export async function claimCommand(opts: ClaimOptions): Promise<number> {
     return 0;
   }
   const clients = await connectChain(opts.rpc ?? runtime?.rpcUrl ?? status.rpcUrl);
-  const w = clients.walletFor((opts['private-key'] ?? DEV_KEYS[0]) as Hex);
+  // Default relayer: development account 9, which nothing else in a local network sends from.
+  const w = clients.walletFor((opts['private-key'] ?? DEV_KEYS[9]) as Hex);
   const hash = await w.writeContract({
     address: status.contracts.distributor,
     abi: rewardsDistributorAbi,

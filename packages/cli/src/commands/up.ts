@@ -212,7 +212,8 @@ export async function upCommand(opts: UpOptions): Promise<number> {
     let claimedAmount = 0n;
     const paid = new Set<string>();
     if (claimable.length > 0) {
-      const relayer = clients.walletFor(settings.deployerKey as Hex);
+      // A relayer key of its own: the node submits roots with the deployer key meanwhile.
+      const relayer = clients.walletFor(DEV_KEYS[9] as Hex);
       const hash = await relayer.writeContract({
         address: deployment.contracts.distributor,
         abi: rewardsDistributorAbi,

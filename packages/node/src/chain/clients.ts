@@ -10,7 +10,7 @@ import {
   type Transport,
   type WalletClient,
 } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
+import { nonceManager, privateKeyToAccount } from 'viem/accounts';
 
 export type Wallet = WalletClient<Transport, Chain, Account>;
 
@@ -48,7 +48,13 @@ export async function connectChain(
     walletFor(privateKey) {
       let w = wallets.get(privateKey);
       if (!w) {
-        w = createWalletClient({ account: privateKeyToAccount(privateKey), chain, transport });
+        // One local nonce counter per key: the closer, module loops and the CLI's
+        // relayer may send from one process at once without reusing a nonce.
+        w = createWalletClient({
+          account: privateKeyToAccount(privateKey, { nonceManager }),
+          chain,
+          transport,
+        });
         wallets.set(privateKey, w);
       }
       return w;
