@@ -15,9 +15,11 @@ import {IEnergyMarket, IOracleQuorum} from "./interfaces/IEnergyMarket.sol";
 /// @dev Money is conserved by construction, and the three books always add up to the token balance:
 ///      `balanceOf(this) == escrowHeld() + gridReserve() + owed()` (tokens sent here by plain transfers aside).
 ///      - a deposit adds to `escrowHeld`; a reclaim takes it back out;
-///      - a settlement moves the slot's escrow and the grid draw into `owed`, and only if its total is exactly their
-///        sum, so every unit escrowed is paid out or refunded, never kept and never created;
-///      - a withdrawal takes its leaf out of `owed`, and a slot never pays out more than its total.
+///      - a settlement moves the slot's escrow and the grid draw into `owed` (the total grows by exactly their sum),
+///        so every unit escrowed is paid out or refunded, never kept and never created;
+///      - a withdrawal takes `cumulative - withdrawn` out of `owed`, and total withdrawals never pass the total.
+///      Settlements form a chain (`previousSlot`), so a slot whose settlement failed is never skipped silently: the
+///      next one is refused until it is fixed, or its escrow becomes reclaimable.
 ///      The oracle set and quorum are read from the spine's RewardsDistributor on every settlement, never copied.
 ///      Calls to the token come last in every function (checks, effects, interactions).
 contract EnergyMarket is IEnergyMarket, EIP712, Ownable {
@@ -25,8 +27,18 @@ contract EnergyMarket is IEnergyMarket, EIP712, Ownable {
 
     /// @inheritdoc IEnergyMarket
     bytes32 public constant SETTLEMENT_TYPEHASH = keccak256(
-        "SlotSettlement(uint64 slot,bytes32 root,uint256 total,uint256 gridDraw,bytes32 statementHash)"
+        "SlotSettlement(uint64 slot,uint64 previousSlot,bytes32 root,uint256 total,uint256 gridDraw,bytes32 statementHash)"
     );
+
+    /// @dev A settlement's fields, kept together in memory.
+    struct Submission {
+        uint64 slot;
+        uint64 previousSlot;
+        bytes32 root;
+        uint256 total;
+        uint256 gridDraw;
+        bytes32 statementHash;
+    }
 
     IERC20 private immutable _token;
     IOracleQuorum private immutable _oracleQuorum;
@@ -34,14 +46,17 @@ contract EnergyMarket is IEnergyMarket, EIP712, Ownable {
     uint256 private immutable _settlementWindow;
 
     address private _gridAccount;
+    uint64 private _lastSlot;
     uint256 private _gridReserve;
     uint256 private _escrowHeld;
-    uint256 private _owed;
+    bytes32 private _currentRoot;
+    uint256 private _currentTotal;
+    uint256 private _totalWithdrawn;
 
     mapping(uint64 slot => uint256) private _escrowed;
     mapping(uint64 slot => mapping(address account => uint256)) private _escrowOf;
-    mapping(uint64 slot => Settlement) private _settlements;
-    mapping(uint64 slot => mapping(address account => bool)) private _withdrawn;
+    mapping(uint64 slot => bytes32) private _rootOf;
+    mapping(address account => uint256) private _withdrawn;
 
     /// @param token_ The settlement token (a stable token; `TestStable` on local networks).
     /// @param oracleQuorum_ The spine's RewardsDistributor, whose oracles and threshold settlements need.
@@ -90,12 +105,13 @@ contract EnergyMarket is IEnergyMarket, EIP712, Ownable {
     /// @inheritdoc IEnergyMarket
     function reclaim(uint64 slot) external {
         uint256 opensAt = slotEnd(slot) + _settlementWindow;
+        // A slot before the last one settled can never be settled any more: its escrow is free at once.
         // Slots last minutes and the window days: a validator's few seconds of timestamp leeway do not matter.
         // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp < opensAt) revert EnergyMarketReclaimNotOpen(slot, opensAt);
+        if (block.timestamp < opensAt && slot >= _lastSlot) revert EnergyMarketReclaimNotOpen(slot, opensAt);
         uint256 amount = _escrowOf[slot][msg.sender];
         // A settled slot's escrow belongs to its leaves now.
-        if (amount == 0 || _settlements[slot].settled) revert EnergyMarketNothingToReclaim(slot, msg.sender);
+        if (amount == 0 || _rootOf[slot] != bytes32(0)) revert EnergyMarketNothingToReclaim(slot, msg.sender);
 
         _escrowOf[slot][msg.sender] = 0;
         // Every amount here was added to both sums by `_credit` and is still part of them: unsettled escrow leaves
@@ -144,105 +160,72 @@ contract EnergyMarket is IEnergyMarket, EIP712, Ownable {
     /// @inheritdoc IEnergyMarket
     function settle(
         uint64 slot,
+        uint64 previousSlot,
         bytes32 root,
         uint256 total,
         uint256 gridDraw,
         bytes32 statementHash,
         bytes[] calldata signatures
     ) external {
-        Settlement storage s = _settlements[slot];
-        if (s.settled) revert EnergyMarketAlreadySettled(slot);
-        uint256 end = slotEnd(slot);
-        // The oracles settle minutes after the end; a few seconds of timestamp leeway change nothing.
-        // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp < end) revert EnergyMarketSlotNotEnded(slot, end);
-        uint256 deadline = end + _settlementWindow;
-        // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp >= deadline) revert EnergyMarketSettlementExpired(slot, deadline);
-        uint256 escrow = _escrowed[slot];
-        if (escrow == 0 && gridDraw == 0) revert EnergyMarketNothingToSettle(slot);
-        if (total != escrow + gridDraw) revert EnergyMarketUnbalanced(total, escrow, gridDraw);
-        uint256 reserve = _gridReserve;
-        if (gridDraw > reserve) revert EnergyMarketGridReserveShort(gridDraw, reserve);
-        address[] memory signers =
-            _recoverQuorum(settlementDigest(slot, root, total, gridDraw, statementHash), signatures);
-
-        s.settled = true;
-        s.root = root;
-        s.total = total;
-        s.gridDraw = gridDraw;
-        unchecked {
-            // Checked above: `gridDraw <= reserve`; and the slot's escrow is part of `_escrowHeld` (added by
-            // `_credit`, removed only by `reclaim`, which cannot run for a slot that can still be settled).
-            _gridReserve = reserve - gridDraw;
-            _escrowHeld -= escrow;
-        }
-        _owed += total;
-        emit SlotSettled(slot, root, total, gridDraw, statementHash, signers);
+        // One memory struct keeps the stack shallow.
+        _settle(Submission(slot, previousSlot, root, total, gridDraw, statementHash), signatures);
     }
 
     /// @inheritdoc IEnergyMarket
-    function withdraw(uint64 slot, address account, uint256 amount, bytes32[] calldata proof) external {
-        if (_withdrawn[slot][account]) revert EnergyMarketAlreadyWithdrawn(slot, account);
-        _record(slot, account, amount, proof);
-        unchecked {
-            // `_record` added `amount` to the slot's payouts without passing its total, and every total is part of
-            // `_owed` until paid out.
-            _owed -= amount;
-        }
+    function withdraw(address account, uint256 cumulativeAmount, bytes32[] calldata proof)
+        external
+        returns (uint256 paid)
+    {
+        paid = _record(account, cumulativeAmount, proof);
+        if (paid == 0) revert EnergyMarketNothingToWithdraw(account);
+        uint256 totalAfter = _checkFunding(paid);
 
-        _token.safeTransfer(account, amount);
+        _totalWithdrawn = totalAfter;
+        emit SettlementWithdrawn(account, paid, cumulativeAmount, msg.sender);
+
+        _token.safeTransfer(account, paid);
     }
 
     /// @inheritdoc IEnergyMarket
     /// @dev Two passes so that every check and write happens before the first transfer.
     function withdrawMany(
-        uint64[] calldata slots,
         address[] calldata accounts,
-        uint256[] calldata amounts,
+        uint256[] calldata cumulativeAmounts,
         bytes32[][] calldata proofs
     ) external returns (uint256 totalPaid) {
-        uint256 count = slots.length;
-        if (accounts.length != count || amounts.length != count || proofs.length != count) {
-            revert EnergyMarketWithdrawLengthMismatch(count, accounts.length, amounts.length, proofs.length);
+        uint256 count = accounts.length;
+        if (cumulativeAmounts.length != count || proofs.length != count) {
+            revert EnergyMarketWithdrawLengthMismatch(count, cumulativeAmounts.length, proofs.length);
         }
-        bool[] memory paid = new bool[](count);
+        uint256[] memory paid = new uint256[](count);
         for (uint256 i; i < count; ++i) {
-            if (_withdrawn[slots[i]][accounts[i]]) continue;
-            _record(slots[i], accounts[i], amounts[i], proofs[i]);
-            paid[i] = true;
-            totalPaid += amounts[i];
+            uint256 amount = _record(accounts[i], cumulativeAmounts[i], proofs[i]);
+            if (amount == 0) continue;
+            paid[i] = amount;
+            totalPaid += amount;
+            emit SettlementWithdrawn(accounts[i], amount, cumulativeAmounts[i], msg.sender);
         }
-        unchecked {
-            // Each recorded amount stayed within its slot's total, and those totals are part of `_owed`.
-            _owed -= totalPaid;
-        }
+        if (totalPaid == 0) return 0;
+        _totalWithdrawn = _checkFunding(totalPaid);
 
-        // One transfer per run of consecutive entries for the same account.
-        address pending;
-        uint256 sum;
         for (uint256 i; i < count; ++i) {
-            if (!paid[i]) continue;
-            if (accounts[i] != pending) {
-                if (sum != 0) _token.safeTransfer(pending, sum);
-                pending = accounts[i];
-                sum = 0;
-            }
-            sum += amounts[i];
+            if (paid[i] != 0) _token.safeTransfer(accounts[i], paid[i]);
         }
-        if (sum != 0) _token.safeTransfer(pending, sum);
     }
 
     // ------------------------------------------------------------------------------------------------ views
 
     /// @inheritdoc IEnergyMarket
-    function settlementDigest(uint64 slot, bytes32 root, uint256 total, uint256 gridDraw, bytes32 statementHash)
-        public
-        view
-        returns (bytes32)
-    {
+    function settlementDigest(
+        uint64 slot,
+        uint64 previousSlot,
+        bytes32 root,
+        uint256 total,
+        uint256 gridDraw,
+        bytes32 statementHash
+    ) public view returns (bytes32) {
         return _hashTypedDataV4(
-            keccak256(abi.encode(SETTLEMENT_TYPEHASH, slot, root, total, gridDraw, statementHash))
+            keccak256(abi.encode(SETTLEMENT_TYPEHASH, slot, previousSlot, root, total, gridDraw, statementHash))
         );
     }
 
@@ -297,13 +280,38 @@ contract EnergyMarket is IEnergyMarket, EIP712, Ownable {
     }
 
     /// @inheritdoc IEnergyMarket
-    function settlementOf(uint64 slot) external view returns (Settlement memory) {
-        return _settlements[slot];
+    function lastSlot() external view returns (uint64) {
+        return _lastSlot;
     }
 
     /// @inheritdoc IEnergyMarket
-    function withdrawn(uint64 slot, address account) external view returns (bool) {
-        return _withdrawn[slot][account];
+    function isSettled(uint64 slot) external view returns (bool) {
+        return _rootOf[slot] != bytes32(0);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function rootOf(uint64 slot) external view returns (bytes32) {
+        return _rootOf[slot];
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function currentRoot() external view returns (bytes32) {
+        return _currentRoot;
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function currentTotal() external view returns (uint256) {
+        return _currentTotal;
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function withdrawn(address account) external view returns (uint256) {
+        return _withdrawn[account];
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function totalWithdrawn() external view returns (uint256) {
+        return _totalWithdrawn;
     }
 
     /// @inheritdoc IEnergyMarket
@@ -313,7 +321,7 @@ contract EnergyMarket is IEnergyMarket, EIP712, Ownable {
 
     /// @inheritdoc IEnergyMarket
     function owed() external view returns (uint256) {
-        return _owed;
+        return _currentTotal - _totalWithdrawn;
     }
 
     // ------------------------------------------------------------------------------------------------ internals
@@ -331,20 +339,60 @@ contract EnergyMarket is IEnergyMarket, EIP712, Ownable {
         emit EscrowDeposited(slot, account, amount);
     }
 
-    /// @dev Checks one leaf of a settled slot and marks it paid: settled, positive, proven, and within the slot's
-    ///      total. The caller has checked that it was not withdrawn yet.
-    function _record(uint64 slot, address account, uint256 amount, bytes32[] calldata proof) private {
-        Settlement storage s = _settlements[slot];
-        if (!s.settled) revert EnergyMarketNotSettled(slot);
-        if (amount == 0) revert EnergyMarketZeroAmount();
-        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(account, amount))));
-        if (!MerkleProof.verifyCalldata(proof, s.root, leaf)) revert EnergyMarketInvalidProof(slot, account);
-        uint256 paidOutAfter = s.paidOut + amount;
-        if (paidOutAfter > s.total) revert EnergyMarketPayoutExceedsTotal(slot, paidOutAfter, s.total);
+    /// @dev Checks a settlement (chain, timing, balance, reserve, quorum), then applies it.
+    function _settle(Submission memory s, bytes[] calldata signatures) private {
+        if (s.previousSlot != _lastSlot) revert EnergyMarketWrongPreviousSlot(s.previousSlot, _lastSlot);
+        if (s.slot <= s.previousSlot) revert EnergyMarketSlotNotAfterPrevious(s.slot, s.previousSlot);
+        uint256 end = slotEnd(s.slot);
+        // The oracles settle minutes after the end; a few seconds of timestamp leeway change nothing.
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp < end) revert EnergyMarketSlotNotEnded(s.slot, end);
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp >= end + _settlementWindow) {
+            revert EnergyMarketSettlementExpired(s.slot, end + _settlementWindow);
+        }
+        uint256 escrow = _escrowed[s.slot];
+        if (escrow == 0 && s.gridDraw == 0) revert EnergyMarketNothingToSettle(s.slot);
+        if (s.total != _currentTotal + escrow + s.gridDraw) {
+            revert EnergyMarketUnbalanced(s.total, _currentTotal, escrow, s.gridDraw);
+        }
+        uint256 reserve = _gridReserve;
+        if (s.gridDraw > reserve) revert EnergyMarketGridReserveShort(s.gridDraw, reserve);
+        address[] memory signers = _recoverQuorum(
+            settlementDigest(s.slot, s.previousSlot, s.root, s.total, s.gridDraw, s.statementHash), signatures
+        );
 
-        _withdrawn[slot][account] = true;
-        s.paidOut = paidOutAfter;
-        emit SettlementWithdrawn(slot, account, amount, msg.sender);
+        _lastSlot = s.slot;
+        _rootOf[s.slot] = s.root;
+        _currentRoot = s.root;
+        _currentTotal = s.total;
+        unchecked {
+            // Checked above: `gridDraw <= reserve`; and the slot's escrow is part of `_escrowHeld` (added by
+            // `_credit`, removed only by `reclaim`, which cannot have run for a slot that can still be settled).
+            _gridReserve = reserve - s.gridDraw;
+            _escrowHeld -= escrow;
+        }
+        emit SlotSettled(s.slot, s.previousSlot, s.root, s.total, s.gridDraw, s.statementHash, signers);
+    }
+
+    /// @dev Checks one leaf of the current root and records it as withdrawn; returns what it pays (0 when the
+    ///      party has already withdrawn that much, without checking the proof).
+    function _record(address account, uint256 cumulativeAmount, bytes32[] calldata proof) private returns (uint256) {
+        uint256 already = _withdrawn[account];
+        if (cumulativeAmount <= already) return 0;
+        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(account, cumulativeAmount))));
+        if (!MerkleProof.verifyCalldata(proof, _currentRoot, leaf)) revert EnergyMarketInvalidProof(account);
+        _withdrawn[account] = cumulativeAmount;
+        unchecked {
+            // Checked above: `cumulativeAmount > already`.
+            return cumulativeAmount - already;
+        }
+    }
+
+    /// @dev What `totalWithdrawn()` becomes after paying `amount`; reverts if that would pass `currentTotal()`.
+    function _checkFunding(uint256 amount) private view returns (uint256 totalAfter) {
+        totalAfter = _totalWithdrawn + amount;
+        if (totalAfter > _currentTotal) revert EnergyMarketPayoutExceedsTotal(totalAfter, _currentTotal);
     }
 
     /// @dev Recovers every signer, requiring at least the spine's threshold of signatures, all well-formed, from

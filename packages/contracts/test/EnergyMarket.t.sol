@@ -19,9 +19,17 @@ contract EnergyMarketTest is EnergyMarketFixture {
 
     event EscrowDeposited(uint64 indexed slot, address indexed account, uint256 amount);
     event SlotSettled(
-        uint64 indexed slot, bytes32 root, uint256 total, uint256 gridDraw, bytes32 statementHash, address[] signers
+        uint64 indexed slot,
+        uint64 previousSlot,
+        bytes32 root,
+        uint256 total,
+        uint256 gridDraw,
+        bytes32 statementHash,
+        address[] signers
     );
-    event SettlementWithdrawn(uint64 indexed slot, address indexed account, uint256 amount, address indexed caller);
+    event SettlementWithdrawn(
+        address indexed account, uint256 amount, uint256 cumulativeAmount, address indexed caller
+    );
     event EscrowReclaimed(uint64 indexed slot, address indexed account, uint256 amount);
     event GridReserveFunded(address indexed from, uint256 amount);
     event GridReserveWithdrawn(address indexed to, uint256 amount);
@@ -49,8 +57,11 @@ contract EnergyMarketTest is EnergyMarketFixture {
         (out[0], out[1]) = (a, b);
     }
 
-    /// @dev alice escrows 1000 and bob 500 for SLOT; after the slot, the tree pays alice 300, bob 900, carol 300.
-    function _settledScenario() internal returns (address[] memory accounts, uint256[] memory amounts, bytes32[] memory leaves) {
+    /// @dev alice escrows 1000 and bob 500 for SLOT; after the slot, the first root owes alice 300, bob 900, carol 300.
+    function _settledScenario()
+        internal
+        returns (address[] memory accounts, uint256[] memory amounts, bytes32[] memory leaves)
+    {
         _deposit(alice, SLOT, 1000);
         _deposit(bob, SLOT, 500);
         _afterSlot(SLOT);
@@ -77,8 +88,12 @@ contract EnergyMarketTest is EnergyMarketFixture {
         assertEq(m.slotEnd(7), 7200);
         assertEq(
             m.SETTLEMENT_TYPEHASH(),
-            keccak256("SlotSettlement(uint64 slot,bytes32 root,uint256 total,uint256 gridDraw,bytes32 statementHash)")
+            keccak256(
+                "SlotSettlement(uint64 slot,uint64 previousSlot,bytes32 root,uint256 total,uint256 gridDraw,bytes32 statementHash)"
+            )
         );
+        assertEq(uint256(m.lastSlot()), 0);
+        assertEq(m.currentRoot(), bytes32(0));
     }
 
     function test_constructor_revertsOnZeroSlotOrWindow() public {
@@ -120,10 +135,18 @@ contract EnergyMarketTest is EnergyMarketFixture {
             )
         );
         bytes32 structHash = keccak256(
-            abi.encode(market.SETTLEMENT_TYPEHASH(), uint64(5), bytes32(uint256(6)), uint256(7), uint256(8), STATEMENT)
+            abi.encode(
+                market.SETTLEMENT_TYPEHASH(),
+                uint64(5),
+                uint64(4),
+                bytes32(uint256(6)),
+                uint256(7),
+                uint256(8),
+                STATEMENT
+            )
         );
         assertEq(
-            market.settlementDigest(5, bytes32(uint256(6)), 7, 8, STATEMENT),
+            market.settlementDigest(5, 4, bytes32(uint256(6)), 7, 8, STATEMENT),
             keccak256(abi.encodePacked(hex"1901", domain, structHash))
         );
     }
@@ -253,9 +276,7 @@ contract EnergyMarketTest is EnergyMarketFixture {
         _fundReserve(funded);
         vm.prank(grid);
         if (taken > funded) {
-            vm.expectRevert(
-                abi.encodeWithSelector(IEnergyMarket.EnergyMarketGridReserveShort.selector, taken, funded)
-            );
+            vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketGridReserveShort.selector, taken, funded));
             market.withdrawGridReserve(taken);
             assertEq(market.gridReserve(), funded);
         } else {
@@ -271,21 +292,19 @@ contract EnergyMarketTest is EnergyMarketFixture {
         _deposit(alice, SLOT, 1000);
         _fundReserve(100);
         _afterSlot(SLOT);
-        bytes32[] memory leaves = Merkle.leaves(_pair(alice, bob), _amounts(600, 500));
-        bytes32 root = Merkle.root(leaves);
+        bytes32 root = Merkle.root(Merkle.leaves(_pair(alice, bob), _amounts(600, 500)));
         bytes[] memory sigs = _signSettlement(SLOT, root, 1100, 100, STATEMENT);
 
         vm.expectEmit(true, false, false, true, address(market));
-        emit SlotSettled(SLOT, root, 1100, 100, STATEMENT, _sortedAddresses(_oracleKeys(2)));
+        emit SlotSettled(SLOT, 0, root, 1100, 100, STATEMENT, _sortedAddresses(_oracleKeys(2)));
         vm.prank(relayer);
-        market.settle(SLOT, root, 1100, 100, STATEMENT, sigs);
+        market.settle(SLOT, 0, root, 1100, 100, STATEMENT, sigs);
 
-        IEnergyMarket.Settlement memory s = market.settlementOf(SLOT);
-        assertTrue(s.settled, "settled");
-        assertEq(s.root, root);
-        assertEq(s.total, 1100);
-        assertEq(s.gridDraw, 100);
-        assertEq(s.paidOut, 0);
+        assertEq(uint256(market.lastSlot()), uint256(SLOT));
+        assertTrue(market.isSettled(SLOT), "settled");
+        assertEq(market.rootOf(SLOT), root);
+        assertEq(market.currentRoot(), root);
+        assertEq(market.currentTotal(), 1100);
         assertEq(market.escrowHeld(), 0);
         assertEq(market.gridReserve(), 0);
         assertEq(market.owed(), 1100);
@@ -293,10 +312,35 @@ contract EnergyMarketTest is EnergyMarketFixture {
         assertEq(stable.balanceOf(address(market)), 1100);
     }
 
-    function test_settle_revertsWhenAlreadySettled() public {
-        _settledScenario();
-        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketAlreadySettled.selector, SLOT));
-        market.settle(SLOT, bytes32(0), 1500, 0, STATEMENT, new bytes[](0));
+    function test_settle_chainsSlotsAndGrowsTheTotalByEachSlotsEscrow() public {
+        _deposit(alice, SLOT, 1000);
+        _deposit(bob, SLOT + 2, 300);
+        _afterSlot(SLOT + 2);
+        _settleTree(SLOT, _pair(alice, bob), _amounts(400, 600), 0);
+        // The second root carries cumulative amounts: bob's 600 from SLOT plus 300 from SLOT + 2.
+        bytes32 root = Merkle.root(Merkle.leaves(_pair(alice, bob), _amounts(400, 900)));
+        bytes[] memory sigs = _signSettlement(SLOT + 2, root, 1300, 0, STATEMENT);
+        vm.expectEmit(true, false, false, true, address(market));
+        emit SlotSettled(SLOT + 2, SLOT, root, 1300, 0, STATEMENT, _sortedAddresses(_oracleKeys(2)));
+        market.settle(SLOT + 2, SLOT, root, 1300, 0, STATEMENT, sigs);
+        assertEq(uint256(market.lastSlot()), uint256(SLOT + 2));
+        assertEq(market.currentTotal(), 1300);
+        assertFalse(market.isSettled(SLOT + 1), "skipped slot");
+    }
+
+    function test_settle_revertsUnlessItFollowsTheLastSettlement() public {
+        _deposit(alice, SLOT, 1000);
+        _deposit(alice, SLOT + 1, 1000);
+        _afterSlot(SLOT + 1);
+        bytes[] memory sigs = _signSettlement(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT);
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketWrongPreviousSlot.selector, SLOT - 1, 0));
+        market.settle(SLOT, SLOT - 1, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
+        market.settle(SLOT, 0, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
+        // The same slot again, or an earlier one, cannot follow it.
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketSlotNotAfterPrevious.selector, SLOT, SLOT));
+        market.settle(SLOT, SLOT, bytes32(uint256(1)), 2000, 0, STATEMENT, sigs);
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketWrongPreviousSlot.selector, 0, SLOT));
+        market.settle(SLOT + 1, 0, bytes32(uint256(1)), 2000, 0, STATEMENT, sigs);
     }
 
     function test_settle_revertsBeforeTheSlotEnds() public {
@@ -305,7 +349,7 @@ contract EnergyMarketTest is EnergyMarketFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IEnergyMarket.EnergyMarketSlotNotEnded.selector, SLOT, market.slotEnd(SLOT))
         );
-        market.settle(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT, new bytes[](0));
+        market.settle(SLOT, 0, bytes32(uint256(1)), 1000, 0, STATEMENT, new bytes[](0));
     }
 
     function test_settle_revertsAfterTheSettlementWindow() public {
@@ -314,25 +358,25 @@ contract EnergyMarketTest is EnergyMarketFixture {
         vm.warp(deadline);
         bytes[] memory sigs = _signSettlement(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT);
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketSettlementExpired.selector, SLOT, deadline));
-        market.settle(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
+        market.settle(SLOT, 0, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
     }
 
     function test_settle_revertsWithNothingToSettle() public {
         _afterSlot(SLOT);
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketNothingToSettle.selector, SLOT));
-        market.settle(SLOT, bytes32(uint256(1)), 0, 0, STATEMENT, new bytes[](0));
+        market.settle(SLOT, 0, bytes32(uint256(1)), 0, 0, STATEMENT, new bytes[](0));
     }
 
-    function test_settle_revertsWhenTheTotalIsNotEscrowPlusDraw() public {
+    function test_settle_revertsWhenTheTotalDoesNotGrowByEscrowPlusDraw() public {
         _deposit(alice, SLOT, 1000);
         _fundReserve(50);
         _afterSlot(SLOT);
         bytes[] memory sigs = _signSettlement(SLOT, bytes32(uint256(1)), 1049, 50, STATEMENT);
-        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketUnbalanced.selector, 1049, 1000, 50));
-        market.settle(SLOT, bytes32(uint256(1)), 1049, 50, STATEMENT, sigs);
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketUnbalanced.selector, 1049, 0, 1000, 50));
+        market.settle(SLOT, 0, bytes32(uint256(1)), 1049, 50, STATEMENT, sigs);
         sigs = _signSettlement(SLOT, bytes32(uint256(1)), 999, 0, STATEMENT);
-        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketUnbalanced.selector, 999, 1000, 0));
-        market.settle(SLOT, bytes32(uint256(1)), 999, 0, STATEMENT, sigs);
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketUnbalanced.selector, 999, 0, 1000, 0));
+        market.settle(SLOT, 0, bytes32(uint256(1)), 999, 0, STATEMENT, sigs);
     }
 
     function test_settle_revertsWhenTheGridReserveIsShort() public {
@@ -341,38 +385,37 @@ contract EnergyMarketTest is EnergyMarketFixture {
         _afterSlot(SLOT);
         bytes[] memory sigs = _signSettlement(SLOT, bytes32(uint256(1)), 1051, 51, STATEMENT);
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketGridReserveShort.selector, 51, 50));
-        market.settle(SLOT, bytes32(uint256(1)), 1051, 51, STATEMENT, sigs);
+        market.settle(SLOT, 0, bytes32(uint256(1)), 1051, 51, STATEMENT, sigs);
     }
 
     function test_settle_revertsWithoutQuorum() public {
         _deposit(alice, SLOT, 1000);
         _afterSlot(SLOT);
-        bytes[] memory one = _signInOrder(
-            _oracleKeys(1), market.settlementDigest(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT)
-        );
+        bytes[] memory one =
+            _signInOrder(_oracleKeys(1), market.settlementDigest(SLOT, 0, bytes32(uint256(1)), 1000, 0, STATEMENT));
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketQuorumNotMet.selector, 1, 2));
-        market.settle(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT, one);
+        market.settle(SLOT, 0, bytes32(uint256(1)), 1000, 0, STATEMENT, one);
     }
 
     function test_settle_revertsOnAnOutsiderOrUnsortedOrDuplicatedSigner() public {
         _deposit(alice, SLOT, 1000);
         _afterSlot(SLOT);
-        bytes32 digest = market.settlementDigest(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT);
+        bytes32 digest = market.settlementDigest(SLOT, 0, bytes32(uint256(1)), 1000, 0, STATEMENT);
 
         uint256 outsider = 0xBADBAD;
         bytes[] memory sigs = _signInOrder(_sortByAddress(_keys(oracleKeys[0], outsider)), digest);
         // Whichever position the outsider sorts to, its signature is the one refused.
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketNotOracle.selector, vm.addr(outsider)));
-        market.settle(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
+        market.settle(SLOT, 0, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
 
         uint256[] memory sorted = _sortByAddress(_oracleKeys(2));
         sigs = _signInOrder(_keys(sorted[1], sorted[0]), digest);
         vm.expectRevert(IEnergyMarket.EnergyMarketSignersNotSorted.selector);
-        market.settle(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
+        market.settle(SLOT, 0, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
 
         sigs = _signInOrder(_keys(sorted[0], sorted[0]), digest);
         vm.expectRevert(IEnergyMarket.EnergyMarketSignersNotSorted.selector);
-        market.settle(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
+        market.settle(SLOT, 0, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
     }
 
     function test_settle_revertsOnMalformedOrHighSSignatures() public {
@@ -390,10 +433,10 @@ contract EnergyMarketTest is EnergyMarketFixture {
         }
         sigs[1] = abi.encodePacked(r, bytes32(SECP256K1_N - uint256(s)), v == 27 ? uint8(28) : uint8(27));
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketInvalidSignature.selector, 1));
-        market.settle(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
+        market.settle(SLOT, 0, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
         sigs[1] = hex"1234";
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketInvalidSignature.selector, 1));
-        market.settle(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
+        market.settle(SLOT, 0, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
     }
 
     function test_settle_followsTheSpinesOracleSetAndThreshold() public {
@@ -405,7 +448,7 @@ contract EnergyMarketTest is EnergyMarketFixture {
         vm.prank(governance);
         distributor.setOracles(oracles, 3);
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketQuorumNotMet.selector, 2, 3));
-        market.settle(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
+        market.settle(SLOT, 0, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
         // Governance replaces the first oracle: its signature stops counting at once.
         uint256[] memory sorted = _sortByAddress(_oracleKeys(2));
         address[] memory replaced = new address[](2);
@@ -413,7 +456,7 @@ contract EnergyMarketTest is EnergyMarketFixture {
         vm.prank(governance);
         distributor.setOracles(replaced, 2);
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketNotOracle.selector, vm.addr(sorted[0])));
-        market.settle(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
+        market.settle(SLOT, 0, bytes32(uint256(1)), 1000, 0, STATEMENT, sigs);
     }
 
     function test_settle_rejectsSignaturesReplayedForAnotherSlotOrChain() public {
@@ -421,12 +464,16 @@ contract EnergyMarketTest is EnergyMarketFixture {
         _deposit(alice, SLOT + 1, 1000);
         _afterSlot(SLOT + 1);
         bytes[] memory forSlot = _signSettlement(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT);
-        vm.expectRevert(_signerError(forSlot, market.settlementDigest(SLOT + 1, bytes32(uint256(1)), 1000, 0, STATEMENT)));
-        market.settle(SLOT + 1, bytes32(uint256(1)), 1000, 0, STATEMENT, forSlot);
+        vm.expectRevert(
+            _signerError(forSlot, market.settlementDigest(SLOT + 1, 0, bytes32(uint256(1)), 1000, 0, STATEMENT))
+        );
+        market.settle(SLOT + 1, 0, bytes32(uint256(1)), 1000, 0, STATEMENT, forSlot);
 
         vm.chainId(999);
-        vm.expectRevert(_signerError(forSlot, market.settlementDigest(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT)));
-        market.settle(SLOT, bytes32(uint256(1)), 1000, 0, STATEMENT, forSlot);
+        vm.expectRevert(
+            _signerError(forSlot, market.settlementDigest(SLOT, 0, bytes32(uint256(1)), 1000, 0, STATEMENT))
+        );
+        market.settle(SLOT, 0, bytes32(uint256(1)), 1000, 0, STATEMENT, forSlot);
     }
 
     function testFuzz_settle_signaturesBindEveryField(uint256 field, uint256 noise) public {
@@ -440,8 +487,8 @@ contract EnergyMarketTest is EnergyMarketFixture {
         bytes32 root2 = field == 0 ? bytes32(uint256(root) + noise) : root;
         uint256 draw2 = field == 1 ? 10 + noise : 10;
         bytes32 statement2 = field == 2 ? bytes32(uint256(STATEMENT) ^ noise) : STATEMENT;
-        vm.expectRevert(_signerError(sigs, market.settlementDigest(SLOT, root2, 1000 + draw2, draw2, statement2)));
-        market.settle(SLOT, root2, 1000 + draw2, draw2, statement2, sigs);
+        vm.expectRevert(_signerError(sigs, market.settlementDigest(SLOT, 0, root2, 1000 + draw2, draw2, statement2)));
+        market.settle(SLOT, 0, root2, 1000 + draw2, draw2, statement2, sigs);
     }
 
     function testFuzz_settle_acceptsOnlyAnExactBalance(uint256 escrow, uint256 reserve, uint256 draw, uint256 total)
@@ -456,11 +503,13 @@ contract EnergyMarketTest is EnergyMarketFixture {
         _afterSlot(SLOT);
         bytes[] memory sigs = _signSettlement(SLOT, bytes32(uint256(1)), total, draw, STATEMENT);
         if (total != escrow + draw) {
-            vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketUnbalanced.selector, total, escrow, draw));
-            market.settle(SLOT, bytes32(uint256(1)), total, draw, STATEMENT, sigs);
+            vm.expectRevert(
+                abi.encodeWithSelector(IEnergyMarket.EnergyMarketUnbalanced.selector, total, 0, escrow, draw)
+            );
+            market.settle(SLOT, 0, bytes32(uint256(1)), total, draw, STATEMENT, sigs);
             assertEq(market.owed(), 0);
         } else {
-            market.settle(SLOT, bytes32(uint256(1)), total, draw, STATEMENT, sigs);
+            market.settle(SLOT, 0, bytes32(uint256(1)), total, draw, STATEMENT, sigs);
             assertEq(market.owed(), escrow + draw);
             assertEq(market.gridReserve(), reserve - draw);
         }
@@ -471,51 +520,62 @@ contract EnergyMarketTest is EnergyMarketFixture {
 
     function test_withdraw_paysTheLeafToTheAccountEvenWhenRelayed() public {
         (address[] memory accounts, uint256[] memory amounts, bytes32[] memory leaves) = _settledScenario();
-        vm.expectEmit(true, true, true, true, address(market));
-        emit SettlementWithdrawn(SLOT, bob, 900, relayer);
+        vm.expectEmit(true, true, false, true, address(market));
+        emit SettlementWithdrawn(bob, 900, 900, relayer);
         vm.prank(relayer);
-        market.withdraw(SLOT, accounts[1], amounts[1], Merkle.proof(leaves, 1));
+        uint256 paid = market.withdraw(accounts[1], amounts[1], Merkle.proof(leaves, 1));
+        assertEq(paid, 900);
         assertEq(stable.balanceOf(bob), 900);
         assertEq(stable.balanceOf(relayer), 0);
-        assertTrue(market.withdrawn(SLOT, bob), "withdrawn");
+        assertEq(market.withdrawn(bob), 900);
+        assertEq(market.totalWithdrawn(), 900);
         assertEq(market.owed(), 600);
-        assertEq(market.settlementOf(SLOT).paidOut, 900);
     }
 
-    function test_withdraw_revertsWhenAlreadyWithdrawn() public {
-        (, uint256[] memory amounts, bytes32[] memory leaves) = _settledScenario();
-        market.withdraw(SLOT, alice, amounts[0], Merkle.proof(leaves, 0));
-        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketAlreadyWithdrawn.selector, SLOT, alice));
-        market.withdraw(SLOT, alice, amounts[0], Merkle.proof(leaves, 0));
+    function test_withdraw_paysOnlyTheGrowthOfACumulativeAmount() public {
+        (,, bytes32[] memory leaves) = _settledScenario();
+        market.withdraw(bob, 900, Merkle.proof(leaves, 1));
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketNothingToWithdraw.selector, bob));
+        market.withdraw(bob, 900, Merkle.proof(leaves, 1));
+        // A later slot lifts bob's cumulative amount to 1,250: he is paid the 350 it grew by.
+        _deposit(carol, SLOT + 8, 350);
+        _afterSlot(SLOT + 8);
+        address[] memory accounts = new address[](3);
+        (accounts[0], accounts[1], accounts[2]) = (alice, bob, carol);
+        uint256[] memory cumulative = new uint256[](3);
+        (cumulative[0], cumulative[1], cumulative[2]) = (300, 1250, 300);
+        bytes32[] memory next = _settleTree(SLOT + 8, accounts, cumulative, 0);
+        vm.expectEmit(true, true, false, true, address(market));
+        emit SettlementWithdrawn(bob, 350, 1250, address(this));
+        assertEq(market.withdraw(bob, 1250, Merkle.proof(next, 1)), 350);
+        assertEq(stable.balanceOf(bob), 1250);
+        // A proof against the old root no longer works for more.
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketInvalidProof.selector, alice));
+        market.withdraw(alice, 300, Merkle.proof(leaves, 0));
     }
 
-    function test_withdraw_revertsOnAWrongAmountAccountOrSlot() public {
-        (, , bytes32[] memory leaves) = _settledScenario();
+    function test_withdraw_revertsOnAWrongAmountOrAccount() public {
+        (,, bytes32[] memory leaves) = _settledScenario();
         bytes32[] memory proof = Merkle.proof(leaves, 0);
-        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketInvalidProof.selector, SLOT, alice));
-        market.withdraw(SLOT, alice, 301, proof);
-        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketInvalidProof.selector, SLOT, carol));
-        market.withdraw(SLOT, carol, 300, proof);
-        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketNotSettled.selector, SLOT + 1));
-        market.withdraw(SLOT + 1, alice, 300, proof);
-        vm.expectRevert(IEnergyMarket.EnergyMarketZeroAmount.selector);
-        market.withdraw(SLOT, alice, 0, proof);
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketInvalidProof.selector, alice));
+        market.withdraw(alice, 301, proof);
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketInvalidProof.selector, carol));
+        market.withdraw(carol, 301, proof);
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketNothingToWithdraw.selector, alice));
+        market.withdraw(alice, 0, proof);
         assertEq(market.owed(), 1500);
     }
 
-    function test_withdraw_neverPaysASlotBeyondItsTotal() public {
+    function test_withdraw_neverPaysBeyondTheTotal() public {
         // The oracles sign a total of 1000 for leaves that sum to 1500: the last withdrawal cannot be paid.
         _deposit(alice, SLOT, 1000);
-        _deposit(bob, SLOT + 1, 5000);
-        _afterSlot(SLOT + 1);
+        _afterSlot(SLOT);
         bytes32[] memory leaves = Merkle.leaves(_pair(alice, bob), _amounts(800, 700));
         bytes32 root = Merkle.root(leaves);
-        market.settle(SLOT, root, 1000, 0, STATEMENT, _signSettlement(SLOT, root, 1000, 0, STATEMENT));
-        market.withdraw(SLOT, alice, 800, Merkle.proof(leaves, 0));
-        vm.expectRevert(
-            abi.encodeWithSelector(IEnergyMarket.EnergyMarketPayoutExceedsTotal.selector, SLOT, 1500, 1000)
-        );
-        market.withdraw(SLOT, bob, 700, Merkle.proof(leaves, 1));
+        market.settle(SLOT, 0, root, 1000, 0, STATEMENT, _signSettlement(SLOT, root, 1000, 0, STATEMENT));
+        market.withdraw(alice, 800, Merkle.proof(leaves, 0));
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketPayoutExceedsTotal.selector, 1500, 1000));
+        market.withdraw(bob, 700, Merkle.proof(leaves, 1));
     }
 
     function testFuzz_withdraw_paysEachLeafOnceAndBalancesToZero(uint256 a, uint256 b, uint256 c) public {
@@ -531,7 +591,7 @@ contract EnergyMarketTest is EnergyMarketFixture {
         (amounts[0], amounts[1], amounts[2]) = (a, b, c);
         bytes32[] memory leaves = _settleTree(SLOT, accounts, amounts, c);
         for (uint256 i; i < 3; ++i) {
-            market.withdraw(SLOT, accounts[i], amounts[i], Merkle.proof(leaves, i));
+            market.withdraw(accounts[i], amounts[i], Merkle.proof(leaves, i));
         }
         assertEq(stable.balanceOf(alice), a);
         assertEq(stable.balanceOf(bob), b);
@@ -540,50 +600,38 @@ contract EnergyMarketTest is EnergyMarketFixture {
         assertEq(market.owed(), 0);
     }
 
-    function test_withdrawMany_paysAcrossSlotsAndSkipsWhatWasPaid() public {
-        (, , bytes32[] memory leaves) = _settledScenario();
-        _deposit(alice, SLOT + 200, 400);
-        _afterSlot(SLOT + 200);
-        bytes32[] memory leaves2 = _settleTree(SLOT + 200, _pair(alice, bob), _amounts(100, 300), 0);
-        market.withdraw(SLOT, bob, 900, Merkle.proof(leaves, 1));
-
-        uint64[] memory slots = new uint64[](4);
-        (slots[0], slots[1], slots[2], slots[3]) = (SLOT, SLOT + 200, SLOT, SLOT + 200);
-        address[] memory accounts = new address[](4);
-        (accounts[0], accounts[1], accounts[2], accounts[3]) = (alice, alice, bob, bob);
-        uint256[] memory amounts = new uint256[](4);
-        (amounts[0], amounts[1], amounts[2], amounts[3]) = (300, 100, 900, 300);
-        bytes32[][] memory proofs = new bytes32[][](4);
-        (proofs[0], proofs[1], proofs[2], proofs[3]) =
-            (Merkle.proof(leaves, 0), Merkle.proof(leaves2, 0), Merkle.proof(leaves, 1), Merkle.proof(leaves2, 1));
-
-        // alice's two leaves are paid with one transfer; bob's paid leaf is skipped.
+    function test_withdrawMany_paysEveryPartyAndSkipsWhatWasPaid() public {
+        (address[] memory accounts, uint256[] memory amounts, bytes32[] memory leaves) = _settledScenario();
+        market.withdraw(bob, 900, Merkle.proof(leaves, 1));
+        bytes32[][] memory proofs = new bytes32[][](3);
+        for (uint256 i; i < 3; ++i) {
+            proofs[i] = Merkle.proof(leaves, i);
+        }
         vm.expectEmit(true, true, false, true, address(stable));
-        emit Transfer(address(market), alice, 400);
+        emit Transfer(address(market), alice, 300);
         vm.expectEmit(true, true, false, true, address(stable));
-        emit Transfer(address(market), bob, 300);
+        emit Transfer(address(market), carol, 300);
         vm.prank(relayer);
-        uint256 paid = market.withdrawMany(slots, accounts, amounts, proofs);
-        assertEq(paid, 700);
-        assertEq(stable.balanceOf(alice), 400);
-        assertEq(stable.balanceOf(bob), 1200);
-        assertEq(market.owed(), 300);
+        uint256 paid = market.withdrawMany(accounts, amounts, proofs);
+        assertEq(paid, 600);
+        assertEq(stable.balanceOf(alice), 300);
+        assertEq(stable.balanceOf(bob), 900);
+        assertEq(stable.balanceOf(carol), 300);
+        assertEq(market.owed(), 0);
+        assertEq(market.withdrawMany(accounts, amounts, proofs), 0);
     }
 
     function test_withdrawMany_revertsOnLengthMismatchOrABadEntry() public {
-        (, , bytes32[] memory leaves) = _settledScenario();
-        vm.expectRevert(
-            abi.encodeWithSelector(IEnergyMarket.EnergyMarketWithdrawLengthMismatch.selector, 1, 2, 2, 2)
-        );
-        market.withdrawMany(new uint64[](1), new address[](2), new uint256[](2), new bytes32[][](2));
+        (,, bytes32[] memory leaves) = _settledScenario();
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketWithdrawLengthMismatch.selector, 1, 2, 2));
+        market.withdrawMany(new address[](1), new uint256[](2), new bytes32[][](2));
 
-        uint64[] memory slots = _slots(SLOT, SLOT);
         bytes32[][] memory proofs = new bytes32[][](2);
         (proofs[0], proofs[1]) = (Merkle.proof(leaves, 0), Merkle.proof(leaves, 1));
-        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketInvalidProof.selector, SLOT, bob));
-        market.withdrawMany(slots, _pair(alice, bob), _amounts(300, 901), proofs);
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketInvalidProof.selector, bob));
+        market.withdrawMany(_pair(alice, bob), _amounts(300, 901), proofs);
         assertEq(stable.balanceOf(alice), 0);
-        assertFalse(market.withdrawn(SLOT, alice), "nothing paid");
+        assertEq(market.withdrawn(alice), 0);
     }
 
     function testFuzz_withdrawMany_paysExactlyTheLeaves(uint256 a, uint256 b) public {
@@ -594,12 +642,12 @@ contract EnergyMarketTest is EnergyMarketFixture {
         bytes32[] memory leaves = _settleTree(SLOT, _pair(alice, bob), _amounts(a, b), 0);
         bytes32[][] memory proofs = new bytes32[][](2);
         (proofs[0], proofs[1]) = (Merkle.proof(leaves, 0), Merkle.proof(leaves, 1));
-        uint256 paid = market.withdrawMany(_slots(SLOT, SLOT), _pair(alice, bob), _amounts(a, b), proofs);
+        uint256 paid = market.withdrawMany(_pair(alice, bob), _amounts(a, b), proofs);
         assertEq(paid, a + b);
         assertEq(stable.balanceOf(alice), a);
         assertEq(stable.balanceOf(bob), b);
         assertEq(stable.balanceOf(address(market)), 0);
-        assertEq(market.withdrawMany(_slots(SLOT, SLOT), _pair(alice, bob), _amounts(a, b), proofs), 0);
+        assertEq(market.withdrawMany(_pair(alice, bob), _amounts(a, b), proofs), 0);
     }
 
     // ---------------------------------------------------------------- reclaim
@@ -625,6 +673,18 @@ contract EnergyMarketTest is EnergyMarketFixture {
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketNothingToReclaim.selector, SLOT, alice));
         vm.prank(alice);
         market.reclaim(SLOT);
+    }
+
+    function test_reclaim_opensAtOnceForASlotPassedOverBySettlement() public {
+        _deposit(alice, SLOT, 1000);
+        _deposit(bob, SLOT + 1, 500);
+        _afterSlot(SLOT + 1);
+        _settleTree(SLOT + 1, _pair(alice, bob), _amounts(0, 500), 0);
+        // SLOT can never be settled now: alice takes her escrow back without waiting for the window.
+        vm.prank(alice);
+        market.reclaim(SLOT);
+        assertEq(stable.balanceOf(alice), 1000);
+        assertEq(stable.balanceOf(address(market)), market.escrowHeld() + market.gridReserve() + market.owed());
     }
 
     function test_reclaim_revertsForASettledSlot() public {

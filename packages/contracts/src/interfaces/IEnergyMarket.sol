@@ -19,27 +19,15 @@ interface IOracleQuorum {
 
 /// @title IEnergyMarket
 /// @notice Escrow and settlement of the peer-to-peer energy market, one 15-minute slot at a time. Buyers escrow the
-///         settlement token for a slot before it starts. After the slot, a settlement root — a Merkle tree of
-///         (account, amount) leaves computed off chain from the cleared trades and what the meters signed — takes
-///         effect when a quorum of the spine's oracles signs it (EIP-712 `SlotSettlement`). The leaves pay out the
-///         slot's escrow exactly, plus any draw on the grid reserve (the utility's float that pays export-tariff
-///         credits when buyers consumed less than they bought); each party then withdraws its own leaf with a proof.
-///         If no root arrives in time, depositors reclaim their escrow in full.
+///         settlement token for a slot before it starts. After the slot, a settlement root takes effect when a quorum
+///         of the spine's oracles signs it (EIP-712 `SlotSettlement`). Roots form a chain, slot after slot: each is a
+///         Merkle tree of (account, cumulative amount) leaves — everything each party is owed by every slot settled
+///         so far — and its total grows by exactly the slot's escrow plus any draw on the grid reserve (the
+///         utility's float that pays export-tariff credits when buyers consumed less than they bought). A party
+///         withdraws the difference between its cumulative amount and what it already withdrew, with one proof,
+///         however many slots it traded in. Escrow of a slot that is never settled — the window passed, or a later
+///         slot was settled first — is reclaimed by its depositors in full.
 interface IEnergyMarket {
-    /// @notice Settlement terms of a slot.
-    /// @param settled Whether a root has taken effect.
-    /// @param root The Merkle root of (account, amount) leaves (OpenZeppelin StandardMerkleTree).
-    /// @param total The sum of all leaves: the slot's escrow plus `gridDraw`.
-    /// @param gridDraw The part of `total` taken from the grid reserve.
-    /// @param paidOut What has been withdrawn from this slot so far.
-    struct Settlement {
-        bool settled;
-        bytes32 root;
-        uint256 total;
-        uint256 gridDraw;
-        uint256 paidOut;
-    }
-
     /// @notice Emitted when an account escrows tokens for a slot.
     /// @param slot The slot (its start is `slot * slotSeconds()`).
     /// @param account The depositor, who is refunded what it does not spend.
@@ -48,21 +36,30 @@ interface IEnergyMarket {
 
     /// @notice Emitted when a slot's settlement root takes effect.
     /// @param slot The slot.
-    /// @param root The Merkle root of (account, amount) leaves.
-    /// @param total The sum of the leaves.
+    /// @param previousSlot The slot settled before it (0 for the first).
+    /// @param root The Merkle root of (account, cumulative amount) leaves.
+    /// @param total The sum of the leaves: the previous total plus the slot's escrow plus `gridDraw`.
     /// @param gridDraw The amount taken from the grid reserve.
     /// @param statementHash keccak256 of the published settlement statement, for re-computing the slot.
     /// @param signers The oracles whose signatures were accepted, ascending.
     event SlotSettled(
-        uint64 indexed slot, bytes32 root, uint256 total, uint256 gridDraw, bytes32 statementHash, address[] signers
+        uint64 indexed slot,
+        uint64 previousSlot,
+        bytes32 root,
+        uint256 total,
+        uint256 gridDraw,
+        bytes32 statementHash,
+        address[] signers
     );
 
-    /// @notice Emitted for each payout of a settled slot.
-    /// @param slot The slot.
+    /// @notice Emitted for each payout.
     /// @param account The party paid.
-    /// @param amount The amount paid.
+    /// @param amount The amount paid now.
+    /// @param cumulativeAmount The cumulative amount proven (= everything the party has withdrawn so far).
     /// @param caller The account that sent the withdrawal (the party or a relayer).
-    event SettlementWithdrawn(uint64 indexed slot, address indexed account, uint256 amount, address indexed caller);
+    event SettlementWithdrawn(
+        address indexed account, uint256 amount, uint256 cumulativeAmount, address indexed caller
+    );
 
     /// @notice Emitted when a depositor takes back the escrow of a slot that was never settled.
     /// @param slot The slot.
@@ -99,15 +96,20 @@ interface IEnergyMarket {
     error EnergyMarketDepositLengthMismatch(uint256 slots, uint256 amounts);
 
     /// @notice `withdrawMany` got arrays of different lengths.
-    /// @param slots The number of slots.
     /// @param accounts The number of accounts.
-    /// @param amounts The number of amounts.
+    /// @param cumulativeAmounts The number of amounts.
     /// @param proofs The number of proofs.
-    error EnergyMarketWithdrawLengthMismatch(uint256 slots, uint256 accounts, uint256 amounts, uint256 proofs);
+    error EnergyMarketWithdrawLengthMismatch(uint256 accounts, uint256 cumulativeAmounts, uint256 proofs);
 
-    /// @notice The slot already has a settlement.
+    /// @notice The settlement does not follow the last one: `previousSlot` must be `lastSlot()`.
+    /// @param previousSlot The previous slot given.
+    /// @param lastSlot The last slot settled (0 before the first settlement).
+    error EnergyMarketWrongPreviousSlot(uint64 previousSlot, uint64 lastSlot);
+
+    /// @notice Slots settle in order: the slot must come after the previous one.
     /// @param slot The slot.
-    error EnergyMarketAlreadySettled(uint64 slot);
+    /// @param previousSlot The slot settled before.
+    error EnergyMarketSlotNotAfterPrevious(uint64 slot, uint64 previousSlot);
 
     /// @notice A slot is settled only after it has ended.
     /// @param slot The slot.
@@ -139,44 +141,39 @@ interface IEnergyMarket {
     /// @param signer The recovered account.
     error EnergyMarketNotOracle(address signer);
 
-    /// @notice The root's total does not pay out exactly the slot's escrow plus the grid draw.
+    /// @notice The new total does not grow by exactly the slot's escrow plus the grid draw.
     /// @param total The total given.
+    /// @param previousTotal The current total.
     /// @param escrowed The slot's escrow.
     /// @param gridDraw The grid draw given.
-    error EnergyMarketUnbalanced(uint256 total, uint256 escrowed, uint256 gridDraw);
+    error EnergyMarketUnbalanced(uint256 total, uint256 previousTotal, uint256 escrowed, uint256 gridDraw);
 
     /// @notice The grid draw exceeds the grid reserve.
     /// @param gridDraw The draw asked for.
     /// @param reserve The reserve available.
     error EnergyMarketGridReserveShort(uint256 gridDraw, uint256 reserve);
 
-    /// @notice The slot has no settlement yet.
-    /// @param slot The slot.
-    error EnergyMarketNotSettled(uint64 slot);
+    /// @notice The cumulative amount is not above what the account has already withdrawn.
+    /// @param account The party.
+    error EnergyMarketNothingToWithdraw(address account);
 
-    /// @notice The account has already withdrawn its leaf of this slot.
-    /// @param slot The slot.
-    /// @param account The account.
-    error EnergyMarketAlreadyWithdrawn(uint64 slot, address account);
+    /// @notice The Merkle proof does not lead to the current root.
+    /// @param account The party withdrawn for.
+    error EnergyMarketInvalidProof(address account);
 
-    /// @notice The Merkle proof does not lead to the slot's root.
-    /// @param slot The slot.
-    /// @param account The account claimed for.
-    error EnergyMarketInvalidProof(uint64 slot, address account);
+    /// @notice Paying would take total withdrawals above the current total (only possible if the oracles signed a
+    ///         total below the real sum of the leaves).
+    /// @param totalWithdrawnAfter What `totalWithdrawn()` would become.
+    /// @param total The current total.
+    error EnergyMarketPayoutExceedsTotal(uint256 totalWithdrawnAfter, uint256 total);
 
-    /// @notice Paying would take the slot's payouts above its total (only possible if the oracles signed a total
-    ///         below the real sum of the leaves).
-    /// @param slot The slot.
-    /// @param paidOutAfter What the slot's payouts would become.
-    /// @param total The slot's total.
-    error EnergyMarketPayoutExceedsTotal(uint64 slot, uint256 paidOutAfter, uint256 total);
-
-    /// @notice Escrow of an unsettled slot can be reclaimed only after the settlement window.
+    /// @notice Escrow of an unsettled slot can be reclaimed only after the settlement window, or once a later slot
+    ///         has been settled (so this one never will be).
     /// @param slot The slot.
     /// @param opensAt When reclaiming opens (unix seconds).
     error EnergyMarketReclaimNotOpen(uint64 slot, uint256 opensAt);
 
-    /// @notice The account has no escrow in this slot (or the slot was settled).
+    /// @notice The account has no escrow in this slot, or the slot was settled.
     /// @param slot The slot.
     /// @param account The account.
     error EnergyMarketNothingToReclaim(uint64 slot, address account);
@@ -216,21 +213,23 @@ interface IEnergyMarket {
     /// @param account The new grid account, not zero.
     function setGridAccount(address account) external;
 
-    /// @notice Makes a slot's settlement root take effect.
-    /// @dev Checks, in order: not yet settled; the slot has ended and the settlement window has not passed; there is
-    ///      something to pay out (escrow or a grid draw); `total == escrowed(slot) + gridDraw` and the grid reserve
-    ///      covers `gridDraw`; at least `threshold()`
-    ///      signatures of distinct oracles (read from the oracle quorum contract), sorted by signer ascending, over
-    ///      the EIP-712 `SlotSettlement(uint64 slot,bytes32 root,uint256 total,uint256 gridDraw,bytes32
-    ///      statementHash)`. Every signature given must pass.
+    /// @notice Makes a slot's settlement root take effect, chained to the previous one.
+    /// @dev Checks, in order: `previousSlot == lastSlot()`; `slot > previousSlot`; the slot has ended and its
+    ///      settlement window has not passed; there is something to settle (escrow or a grid draw);
+    ///      `total == currentTotal() + escrowed(slot) + gridDraw` and the grid reserve covers `gridDraw`; at least
+    ///      `threshold()` signatures of distinct oracles (read from the oracle quorum contract), sorted by signer
+    ///      ascending, over the EIP-712 `SlotSettlement(uint64 slot,uint64 previousSlot,bytes32 root,uint256 total,
+    ///      uint256 gridDraw,bytes32 statementHash)`. Every signature given must pass.
     /// @param slot The slot.
-    /// @param root The Merkle root of (account, amount) leaves.
+    /// @param previousSlot The last slot settled (0 before the first): a settlement that failed blocks the next.
+    /// @param root The Merkle root of (account, cumulative amount) leaves.
     /// @param total The sum of the leaves.
     /// @param gridDraw The amount taken from the grid reserve.
     /// @param statementHash keccak256 of the published settlement statement.
     /// @param signatures 65-byte oracle signatures, sorted by signer address ascending.
     function settle(
         uint64 slot,
+        uint64 previousSlot,
         bytes32 root,
         uint256 total,
         uint256 gridDraw,
@@ -238,43 +237,48 @@ interface IEnergyMarket {
         bytes[] calldata signatures
     ) external;
 
-    /// @notice Pays `account` its leaf of a settled slot; anyone may send it for anyone.
-    /// @param slot The slot.
+    /// @notice Pays `account` its cumulative amount minus what it already withdrew; anyone may send it for anyone.
     /// @param account The party to pay.
-    /// @param amount The leaf's amount.
-    /// @param proof The Merkle proof of (account, amount) against the slot's root.
-    function withdraw(uint64 slot, address account, uint256 amount, bytes32[] calldata proof) external;
+    /// @param cumulativeAmount The party's leaf in the current root.
+    /// @param proof The Merkle proof of (account, cumulativeAmount) against the current root.
+    /// @return paid The amount paid.
+    function withdraw(address account, uint256 cumulativeAmount, bytes32[] calldata proof)
+        external
+        returns (uint256 paid);
 
-    /// @notice Pays many leaves, of any slots and accounts, in one transaction. Entries already withdrawn are skipped
-    ///         without checking their proof (a stale entry does not sink a batch); any other bad entry reverts it all.
-    ///         Consecutive entries for the same account are paid with one transfer.
-    /// @param slots The slot of each entry.
-    /// @param accounts The party of each entry.
-    /// @param amounts The leaf amount of each entry.
-    /// @param proofs The Merkle proof of each entry.
+    /// @notice Pays many parties in one transaction. Entries with nothing to pay are skipped without checking their
+    ///         proof (a stale entry does not sink a batch); any other bad entry reverts it all.
+    /// @param accounts The parties.
+    /// @param cumulativeAmounts Their leaves in the current root.
+    /// @param proofs Their Merkle proofs.
     /// @return totalPaid The sum paid.
     function withdrawMany(
-        uint64[] calldata slots,
         address[] calldata accounts,
-        uint256[] calldata amounts,
+        uint256[] calldata cumulativeAmounts,
         bytes32[][] calldata proofs
     ) external returns (uint256 totalPaid);
 
-    /// @notice Returns the caller's escrow of a slot that was not settled within its settlement window.
+    /// @notice Returns the caller's escrow of a slot that will never be settled: its settlement window passed, or a
+    ///         later slot was settled.
     /// @param slot The slot.
     function reclaim(uint64 slot) external;
 
     /// @notice The EIP-712 digest the oracles sign for a settlement.
     /// @param slot The slot.
+    /// @param previousSlot The slot settled before it.
     /// @param root The Merkle root.
     /// @param total The sum of the leaves.
     /// @param gridDraw The amount taken from the grid reserve.
     /// @param statementHash keccak256 of the settlement statement.
     /// @return The digest.
-    function settlementDigest(uint64 slot, bytes32 root, uint256 total, uint256 gridDraw, bytes32 statementHash)
-        external
-        view
-        returns (bytes32);
+    function settlementDigest(
+        uint64 slot,
+        uint64 previousSlot,
+        bytes32 root,
+        uint256 total,
+        uint256 gridDraw,
+        bytes32 statementHash
+    ) external view returns (bytes32);
 
     /// @notice The EIP-712 type hash of `SlotSettlement`.
     /// @return The type hash.
@@ -325,22 +329,42 @@ interface IEnergyMarket {
     /// @return The amount escrowed.
     function escrowOf(uint64 slot, address account) external view returns (uint256);
 
-    /// @notice A slot's settlement terms.
-    /// @param slot The slot.
-    /// @return The settlement (all zero before settlement).
-    function settlementOf(uint64 slot) external view returns (Settlement memory);
+    /// @notice The last slot settled (0 before the first settlement).
+    /// @return The slot.
+    function lastSlot() external view returns (uint64);
 
-    /// @notice Whether an account has withdrawn its leaf of a slot.
+    /// @notice Whether a slot has been settled.
     /// @param slot The slot.
-    /// @param account The account.
-    /// @return True once paid.
-    function withdrawn(uint64 slot, address account) external view returns (bool);
+    /// @return True once its root took effect.
+    function isSettled(uint64 slot) external view returns (bool);
+
+    /// @notice The root a slot's settlement set (zero if it was not settled).
+    /// @param slot The slot.
+    /// @return The root.
+    function rootOf(uint64 slot) external view returns (bytes32);
+
+    /// @notice The current root: cumulative amounts after the last slot settled.
+    /// @return The root.
+    function currentRoot() external view returns (bytes32);
+
+    /// @notice The sum of the current root's leaves.
+    /// @return The total.
+    function currentTotal() external view returns (uint256);
+
+    /// @notice What an account has withdrawn so far.
+    /// @param account The party.
+    /// @return The cumulative amount paid to it.
+    function withdrawn(address account) external view returns (uint256);
+
+    /// @notice What has been withdrawn by everyone.
+    /// @return The sum.
+    function totalWithdrawn() external view returns (uint256);
 
     /// @notice Escrow of slots not yet settled (nor reclaimed), summed.
     /// @return The amount.
     function escrowHeld() external view returns (uint256);
 
-    /// @notice Settled leaves not yet withdrawn, summed.
+    /// @notice Settled amounts not yet withdrawn: `currentTotal() - totalWithdrawn()`.
     /// @return The amount.
     function owed() external view returns (uint256);
 }

@@ -22,9 +22,7 @@ abstract contract EnergyMarketFixture is RewardsFixture {
     function _deployMarket() internal {
         _deployRewards(3, 2);
         stable = new TestStable(governance);
-        market = new EnergyMarket(
-            stable, IOracleQuorum(address(distributor)), governance, grid, SLOT_SECONDS, WINDOW
-        );
+        market = new EnergyMarket(stable, IOracleQuorum(address(distributor)), governance, grid, SLOT_SECONDS, WINDOW);
         vm.label(address(stable), "TestStable");
         vm.label(address(market), "EnergyMarket");
     }
@@ -54,7 +52,8 @@ abstract contract EnergyMarketFixture is RewardsFixture {
         vm.warp(market.slotEnd(slot) + 60);
     }
 
-    /// @dev Oracle signatures (the first `threshold()` oracles, sorted by signer) over a settlement.
+    /// @dev Oracle signatures (the first `threshold()` oracles, sorted by signer) over a settlement that follows the
+    ///      last one.
     function _signSettlement(uint64 slot, bytes32 root, uint256 total, uint256 gridDraw, bytes32 statementHash)
         internal
         view
@@ -62,22 +61,23 @@ abstract contract EnergyMarketFixture is RewardsFixture {
     {
         return _signInOrder(
             _sortByAddress(_oracleKeys(distributor.threshold())),
-            market.settlementDigest(slot, root, total, gridDraw, statementHash)
+            market.settlementDigest(slot, market.lastSlot(), root, total, gridDraw, statementHash)
         );
     }
 
-    /// @dev Settles `slot` with the tree of (accounts, amounts) and returns its leaves.
-    function _settleTree(uint64 slot, address[] memory accounts, uint256[] memory amounts, uint256 gridDraw)
+    /// @dev Settles `slot` with the tree of (accounts, cumulative amounts) and returns its leaves.
+    function _settleTree(uint64 slot, address[] memory accounts, uint256[] memory cumulative, uint256 gridDraw)
         internal
         returns (bytes32[] memory leaves)
     {
-        leaves = Merkle.leaves(accounts, amounts);
+        leaves = Merkle.leaves(accounts, cumulative);
         bytes32 root = Merkle.root(leaves);
         uint256 total;
-        for (uint256 i; i < amounts.length; ++i) {
-            total += amounts[i];
+        for (uint256 i; i < cumulative.length; ++i) {
+            total += cumulative[i];
         }
         bytes32 statement = keccak256(abi.encode("statement", slot));
-        market.settle(slot, root, total, gridDraw, statement, _signSettlement(slot, root, total, gridDraw, statement));
+        bytes[] memory sigs = _signSettlement(slot, root, total, gridDraw, statement);
+        market.settle(slot, market.lastSlot(), root, total, gridDraw, statement, sigs);
     }
 }

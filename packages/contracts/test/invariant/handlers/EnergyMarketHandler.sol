@@ -11,7 +11,7 @@ import {Vm} from "../../utils/Test.sol";
 contract EnergyMarketHandler {
     Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
     uint256 public constant ACTORS = 4;
-    uint256 public constant SLOTS = 8;
+    uint256 public constant SLOTS = 24;
     uint256 internal constant OUTSIDER_KEY = 0xBADBAD;
 
     TestStable public immutable stable;
@@ -23,16 +23,18 @@ contract EnergyMarketHandler {
 
     /// @dev Actors 0..ACTORS-1 deposit; the grid account is payee number ACTORS.
     address[] internal _payees;
-
-    // The tree of each settled slot: payees with a non-zero leaf, in payee order.
-    mapping(uint64 slot => address[]) internal _treeAccounts;
-    mapping(uint64 slot => uint256[]) internal _treeAmounts;
+    /// @dev Each payee's cumulative amount in the current root.
+    uint256[] internal _cumulative;
+    /// @dev The current tree: payees with a non-zero cumulative amount, in payee order.
+    address[] internal _treeAccounts;
+    uint256[] internal _treeAmounts;
+    uint256[] internal _treeIndex; // payee index → position in the tree + 1 (0: not in it)
 
     // Ghost books.
     uint256 public tokensIn; // deposits + reserve funding
     uint256 public tokensOut; // withdrawals + reclaims + reserve withdrawals
     mapping(address account => uint256) public received;
-    mapping(uint64 slot => uint256) public ghostPaidOut;
+    mapping(address account => uint256) public withdrawnGhost;
     uint256 public badAccepted;
     uint256 public honestSettlements;
     uint256 public withdrawals;
@@ -49,6 +51,10 @@ contract EnergyMarketHandler {
             _payees.push(vm.addr(0xE0000 + i));
         }
         _payees.push(grid);
+        for (uint256 i; i <= ACTORS; ++i) {
+            _cumulative.push(0);
+            _treeIndex.push(0);
+        }
     }
 
     // ---------------------------------------------------------------- actions
@@ -98,123 +104,110 @@ contract EnergyMarketHandler {
         received[grid] += amount;
     }
 
-    /// @dev An honest settlement: the slot's escrow plus a draw on the reserve, split at random over the payees.
+    /// @dev An honest settlement of a slot after the last: the slot's escrow plus a draw on the reserve, added at
+    ///      random to the payees' cumulative amounts.
     function settleHonest(uint256 slotSeed, uint256 splitSeed, uint256 drawSeed, bool allOracles) external {
-        uint64 slot = _slot(slotSeed);
-        if (market.settlementOf(slot).settled) return;
+        uint64 previous = market.lastSlot();
+        uint64 slot = previous < firstSlot ? _slot(slotSeed % 4) : previous + 1 + uint64(slotSeed % 3);
+        if (slot >= firstSlot + SLOTS) return;
         uint256 end = market.slotEnd(slot);
         if (block.timestamp < end) vm.warp(end);
         if (block.timestamp >= end + market.settlementWindow()) return;
         uint256 reserve = market.gridReserve();
         uint256 draw = reserve == 0 ? 0 : drawSeed % (reserve + 1);
-        uint256 total = market.escrowed(slot) + draw;
-        if (total == 0) return;
-
-        bytes32 root = _buildTree(slot, total, splitSeed);
+        uint256 growth = market.escrowed(slot) + draw;
+        if (growth == 0) return;
+        Attempt memory a = Attempt({
+            slot: slot,
+            previous: previous,
+            root: _grow(growth, splitSeed),
+            total: market.currentTotal() + growth,
+            draw: draw,
+            statement: keccak256(abi.encode("statement", slot))
+        });
         uint256[] memory keys = allOracles ? _keysOf(0, 1, 2) : _keysOf(splitSeed % 3, (splitSeed + 1) % 3);
-        _settleSigned(_sorted(keys), slot, root, total, draw);
+        bytes[] memory signatures = _signAttempt(_sorted(keys), a);
+        market.settle(a.slot, a.previous, a.root, a.total, a.draw, a.statement, signatures);
         ++honestSettlements;
     }
 
-    /// @dev A settlement that must fail: unbalanced, over the reserve, too few signatures, an outsider, unsorted or
-    ///      duplicated signers, or signatures made on another chain.
-    function settleBad(uint256 slotSeed, uint256 seed, uint8 kind) external {
-        uint64 slot = _slot(slotSeed);
-        uint256 end = market.slotEnd(slot);
-        if (block.timestamp < end) vm.warp(end);
-        uint256 escrow = market.escrowed(slot);
+    /// @dev A settlement's fields, kept together (the stack is shallow).
+    struct Attempt {
+        uint64 slot;
+        uint64 previous;
+        bytes32 root;
+        uint256 total;
         uint256 draw;
-        uint256 total = escrow;
-        bytes32 root = keccak256(abi.encode("forged", seed));
-        bytes32 statement = bytes32(seed);
+        bytes32 statement;
+    }
+
+    /// @dev A settlement that must fail: unbalanced, over the reserve, not chained to the last one, too few
+    ///      signatures, an outsider, unsorted or duplicated signers, or signatures made on another chain.
+    function settleBad(uint256 slotSeed, uint256 seed, uint8 kind) external {
+        Attempt memory a;
+        a.previous = market.lastSlot();
+        a.slot = _slot(slotSeed);
+        uint256 end = market.slotEnd(a.slot);
+        if (block.timestamp < end) vm.warp(end);
+        a.total = market.currentTotal() + market.escrowed(a.slot);
+        a.root = keccak256(abi.encode("forged", seed));
+        a.statement = bytes32(seed);
         uint256[] memory keys = _sorted(_keysOf(0, 1));
-        kind = kind % 7;
-        if (kind == 0) total = escrow + 1 + seed % 1e24;
-        if (kind == 1) (draw, total) = (market.gridReserve() + 1, escrow + market.gridReserve() + 1);
-        if (kind == 2) keys = _keysOf(seed % 3);
-        if (kind == 3) keys = _sorted(_pair(_oracleKeys[seed % 3], OUTSIDER_KEY));
-        if (kind == 4) (keys[0], keys[1]) = (keys[1], keys[0]);
-        if (kind == 5) keys = _pair(_oracleKeys[seed % 3], _oracleKeys[seed % 3]);
-        bytes[] memory signatures;
-        if (kind == 6) {
-            uint256 chainId = block.chainid;
-            vm.chainId(chainId + 1 + seed % 1000);
-            signatures = _sign(keys, slot, root, total, draw, statement);
-            vm.chainId(chainId);
-        } else {
-            signatures = _sign(keys, slot, root, total, draw, statement);
-        }
-        try market.settle(slot, root, total, draw, statement, signatures) {
+        kind = kind % 8;
+        if (kind == 0) a.total += 1 + seed % 1e24;
+        if (kind == 1) (a.draw, a.total) = (market.gridReserve() + 1, a.total + market.gridReserve() + 1);
+        if (kind == 2) a.previous = a.previous + 1 + uint64(seed % 5);
+        if (kind == 3) keys = _keysOf(seed % 3);
+        if (kind == 4) keys = _sorted(_pair(_oracleKeys[seed % 3], OUTSIDER_KEY));
+        if (kind == 5) (keys[0], keys[1]) = (keys[1], keys[0]);
+        if (kind == 6) keys = _pair(_oracleKeys[seed % 3], _oracleKeys[seed % 3]);
+        uint256 chainId = block.chainid;
+        if (kind == 7) vm.chainId(chainId + 1 + seed % 1000);
+        bytes[] memory signatures = _signAttempt(keys, a);
+        if (kind == 7) vm.chainId(chainId);
+        try market.settle(a.slot, a.previous, a.root, a.total, a.draw, a.statement, signatures) {
             ++badAccepted;
         } catch {}
     }
 
-    /// @dev Splits `total` at random over the payees and stores the slot's tree; returns its root.
-    function _buildTree(uint64 slot, uint256 total, uint256 splitSeed) internal returns (bytes32) {
-        uint256[] memory shares = new uint256[](_payees.length);
-        uint256 left = total;
-        for (uint256 i; i + 1 < _payees.length; ++i) {
-            shares[i] = uint256(keccak256(abi.encode(splitSeed, i))) % (left + 1);
-            left -= shares[i];
-        }
-        shares[_payees.length - 1] = left;
-        delete _treeAccounts[slot];
-        delete _treeAmounts[slot];
-        for (uint256 i; i < _payees.length; ++i) {
-            if (shares[i] == 0) continue;
-            _treeAccounts[slot].push(_payees[i]);
-            _treeAmounts[slot].push(shares[i]);
-        }
-        return Merkle.root(Merkle.leaves(_treeAccounts[slot], _treeAmounts[slot]));
+    function _signAttempt(uint256[] memory keys, Attempt memory a) internal view returns (bytes[] memory) {
+        return _sign(keys, a.slot, a.previous, a.root, a.total, a.draw, a.statement);
     }
 
-    function _settleSigned(uint256[] memory keys, uint64 slot, bytes32 root, uint256 total, uint256 draw) internal {
-        bytes32 statement = keccak256(abi.encode("statement", slot));
-        market.settle(slot, root, total, draw, statement, _sign(keys, slot, root, total, draw, statement));
-    }
-
-    function withdraw(uint256 slotSeed, uint256 entrySeed, bool relayed) external {
-        uint64 slot = _slot(slotSeed);
-        uint256 n = _treeAccounts[slot].length;
-        if (n == 0) return;
-        uint256 i = entrySeed % n;
-        address account = _treeAccounts[slot][i];
-        if (market.withdrawn(slot, account)) return;
-        uint256 amount = _treeAmounts[slot][i];
+    function withdraw(uint256 payeeSeed, bool relayed) external {
+        uint256 p = payeeSeed % _payees.length;
+        address account = _payees[p];
+        uint256 owed = _cumulative[p] - market.withdrawn(account);
+        if (owed == 0 || _treeIndex[p] == 0) return;
         if (relayed) vm.prank(address(0x4E1A7));
-        market.withdraw(slot, account, amount, Merkle.proof(_leaves(slot), i));
-        _paid(slot, account, amount);
+        uint256 paid = market.withdraw(account, _cumulative[p], Merkle.proof(_leaves(), _treeIndex[p] - 1));
+        require(paid == owed, "withdraw paid the wrong amount");
+        _paid(account, paid);
     }
 
-    function withdrawMany(uint256 slotSeed) external {
-        uint64 slot = _slot(slotSeed);
-        uint256 n = _treeAccounts[slot].length;
+    function withdrawMany() external {
+        uint256 n = _treeAccounts.length;
         if (n == 0) return;
-        uint64[] memory slots = new uint64[](n);
         bytes32[][] memory proofs = new bytes32[][](n);
-        bytes32[] memory leaves = _leaves(slot);
+        bytes32[] memory leaves = _leaves();
         uint256 expected;
         for (uint256 i; i < n; ++i) {
-            slots[i] = slot;
             proofs[i] = Merkle.proof(leaves, i);
-            if (!market.withdrawn(slot, _treeAccounts[slot][i])) {
-                _paid(slot, _treeAccounts[slot][i], _treeAmounts[slot][i]);
-                expected += _treeAmounts[slot][i];
+            uint256 owed = _treeAmounts[i] - market.withdrawn(_treeAccounts[i]);
+            if (owed != 0) {
+                _paid(_treeAccounts[i], owed);
+                expected += owed;
             }
         }
-        uint256 paid = market.withdrawMany(slots, _treeAccounts[slot], _treeAmounts[slot], proofs);
+        uint256 paid = market.withdrawMany(_treeAccounts, _treeAmounts, proofs);
         require(paid == expected, "withdrawMany paid the wrong amount");
     }
 
-    /// @dev Withdrawals that must fail: a leaf's amount plus something, or another payee's proof.
-    function withdrawWrong(uint256 slotSeed, uint256 entrySeed, uint256 extra) external {
-        uint64 slot = _slot(slotSeed);
-        uint256 n = _treeAccounts[slot].length;
-        if (n == 0) return;
-        uint256 i = entrySeed % n;
-        address account = _treeAccounts[slot][i];
-        if (market.withdrawn(slot, account)) return;
-        try market.withdraw(slot, account, _treeAmounts[slot][i] + 1 + extra % 1e24, Merkle.proof(_leaves(slot), i)) {
+    /// @dev Withdrawals that must fail: a cumulative amount above the payee's leaf.
+    function withdrawWrong(uint256 payeeSeed, uint256 extra) external {
+        uint256 p = payeeSeed % _payees.length;
+        if (_treeIndex[p] == 0) return;
+        try market.withdraw(_payees[p], _cumulative[p] + 1 + extra % 1e24, Merkle.proof(_leaves(), _treeIndex[p] - 1)) {
             ++badAccepted;
         } catch {}
     }
@@ -223,8 +216,9 @@ contract EnergyMarketHandler {
         uint64 slot = _slot(slotSeed);
         address actor = _payees[actorSeed % ACTORS];
         uint256 amount = market.escrowOf(slot, actor);
-        if (amount == 0 || market.settlementOf(slot).settled) return;
-        if (block.timestamp < market.slotEnd(slot) + market.settlementWindow()) return;
+        if (amount == 0 || market.isSettled(slot)) return;
+        bool passedOver = slot < market.lastSlot();
+        if (!passedOver && block.timestamp < market.slotEnd(slot) + market.settlementWindow()) return;
         vm.prank(actor);
         market.reclaim(slot);
         tokensOut += amount;
@@ -242,16 +236,36 @@ contract EnergyMarketHandler {
         return _payees;
     }
 
-    function slotAt(uint256 i) external view returns (uint64) {
-        return firstSlot + uint64(i);
+    function cumulative(uint256 i) external view returns (uint256) {
+        return _cumulative[i];
     }
 
     // ---------------------------------------------------------------- helpers
 
-    function _paid(uint64 slot, address account, uint256 amount) internal {
+    /// @dev Adds `growth` at random to the payees' cumulative amounts and rebuilds the tree; returns its root.
+    function _grow(uint256 growth, uint256 splitSeed) internal returns (bytes32) {
+        uint256 left = growth;
+        for (uint256 i; i < _payees.length; ++i) {
+            uint256 share = i + 1 == _payees.length ? left : uint256(keccak256(abi.encode(splitSeed, i))) % (left + 1);
+            _cumulative[i] += share;
+            left -= share;
+        }
+        delete _treeAccounts;
+        delete _treeAmounts;
+        for (uint256 i; i < _payees.length; ++i) {
+            _treeIndex[i] = 0;
+            if (_cumulative[i] == 0) continue;
+            _treeAccounts.push(_payees[i]);
+            _treeAmounts.push(_cumulative[i]);
+            _treeIndex[i] = _treeAccounts.length;
+        }
+        return Merkle.root(_leaves());
+    }
+
+    function _paid(address account, uint256 amount) internal {
         tokensOut += amount;
         received[account] += amount;
-        ghostPaidOut[slot] += amount;
+        withdrawnGhost[account] += amount;
         ++withdrawals;
     }
 
@@ -259,8 +273,8 @@ contract EnergyMarketHandler {
         return firstSlot + uint64(seed % SLOTS);
     }
 
-    function _leaves(uint64 slot) internal view returns (bytes32[] memory) {
-        return Merkle.leaves(_treeAccounts[slot], _treeAmounts[slot]);
+    function _leaves() internal view returns (bytes32[] memory) {
+        return Merkle.leaves(_treeAccounts, _treeAmounts);
     }
 
     function _mintTo(address who, uint256 amount) internal {
@@ -270,12 +284,16 @@ contract EnergyMarketHandler {
         stable.approve(address(market), type(uint256).max);
     }
 
-    function _sign(uint256[] memory keys, uint64 slot, bytes32 root, uint256 total, uint256 draw, bytes32 statement)
-        internal
-        view
-        returns (bytes[] memory signatures)
-    {
-        bytes32 digest = market.settlementDigest(slot, root, total, draw, statement);
+    function _sign(
+        uint256[] memory keys,
+        uint64 slot,
+        uint64 previous,
+        bytes32 root,
+        uint256 total,
+        uint256 draw,
+        bytes32 statement
+    ) internal view returns (bytes[] memory signatures) {
+        bytes32 digest = market.settlementDigest(slot, previous, root, total, draw, statement);
         signatures = new bytes[](keys.length);
         for (uint256 i; i < keys.length; ++i) {
             (uint8 v, bytes32 r, bytes32 s) = vm.sign(keys[i], digest);
