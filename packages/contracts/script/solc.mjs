@@ -4,7 +4,7 @@
 // and answers them with the npm `solc` package (the same compiler as WebAssembly).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const solc = require('solc');
@@ -36,4 +36,3 @@ function findImports(path) {
 }
 const input = readFileSync(0, 'utf8');
 process.stdout.write(solc.compile(input, { import: findImports }));
-void dirname;

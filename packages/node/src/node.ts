@@ -232,16 +232,11 @@ export async function startNode(o: {
     async stop() {
       if (stopped) return;
       stopped = true;
-      const step = (what: string) => process.env.GW_DEBUG && process.stderr.write(`debug: ${what}\n`);
       await mqtt?.stop();
-      step('mqtt stopped');
       for (const w of moduleWork) await w.stop();
-      step('modules stopped');
       await app.close();
-      step('api closed');
       await verifyPool.close();
       await Promise.all(loops);
-      step('loops stopped');
       await store.close();
     },
   };

@@ -5,7 +5,6 @@ import { groundTokenAbi, rewardsDistributorAbi } from '@groundwork/abi';
 import {
   type AnvilHandle,
   connectChain,
-  createLogger,
   DEV_KEYS,
   ensureNetwork,
   loadModules,
@@ -56,7 +55,6 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
 
   mkdirSync(settings.dataDir, { recursive: true });
-  const log = createLogger({ level: settings.logLevel });
   const fileLog = pino(
     { level: settings.logLevel },
     pino.destination({ dest: join(settings.dataDir, 'node.log'), sync: false }),
@@ -65,7 +63,6 @@ export async function upCommand(opts: UpOptions): Promise<number> {
     msg: 'effective settings',
     settings: { ...settings, oracleKeys: '[redacted]', deployerKey: '[redacted]' },
   });
-  void log;
 
   let anvil: AnvilHandle | undefined;
   let node: NodeHandle | undefined;
@@ -73,13 +70,9 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     (stopping ??= (async () => {
-      const step = (what: string) => process.env.GW_DEBUG && say(`debug: ${what}`);
       await fleet?.stop();
-      step('fleet stopped');
       await node?.stop();
-      step('node stopped');
       await anvil?.stop();
-      step('anvil stopped');
       clearRuntime(settings.dataDir);
     })());
 

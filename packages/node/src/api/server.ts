@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { InputError, NotFoundError } from '../internal/errors.ts';
 import type { NodeContext } from '../node.ts';
 import { buildRewardTree, type RewardTree } from '../rewards/merkle.ts';
-import { errorBody, installErrorHandler } from './errors.ts';
+import { installErrorHandler } from './errors.ts';
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 0x-prefixed 32-byte hex id');
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x-prefixed 20-byte address');
@@ -424,7 +424,6 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
       });
   }
   await (await import('./dashboard.ts')).registerDashboard(app); // the web dashboard at / (packages/dashboard)
-  void errorBody;
   return app;
 }
 
