@@ -13,18 +13,19 @@ import { join } from 'node:path';
 import { dataCreditsAbi, deviceRegistryAbi, groundTokenAbi, rewardsDistributorAbi } from '@groundwork/abi';
 import {
   type AnvilHandle,
+  bundleLines,
   type ChainClients,
   computeEpoch,
   connectChain,
   createLogger,
   DEV_KEYS,
   type Deployment,
-  type EpochBundle,
   ensureNetwork,
   h3ToUint64,
   loadSettings,
   moduleToBytes32,
   type NodeHandle,
+  parseBundle,
   startAnvil,
   startNode,
 } from '@groundwork/node';
@@ -419,7 +420,8 @@ describe('coverage on chain', () => {
     expect(paid.paid >= BigInt(line.amount)).toBe(true);
 
     // Anyone re-running the published bundle (every physics check included) gets the root on chain.
-    const bundle = (await api(`/v1/epochs/${line.epoch}/bundle`)) as unknown as EpochBundle;
+    const text = await (await fetch(`${node.url}/v1/epochs/${line.epoch}/bundle`)).text();
+    const bundle = parseBundle(bundleLines(text));
     const coverageInputs = bundle.modules.find((m) => m.id === 'coverage')!.inputs as { sessions: unknown[] };
     expect(coverageInputs.sessions).toHaveLength(1);
     const rerun = computeEpoch(bundle, [coverage]);

@@ -9,18 +9,24 @@ import { freshStore, seedDevice, silentLog } from '../../../packages/node/test/h
 import { issueEntropyRound } from './chain.ts';
 import coverage from './index.ts';
 import { coverageRoutes } from './routes.ts';
+import { coverageDb } from './store/schema.ts';
 import { cellAt, testParams } from './test/factsBuilder.ts';
 
 const hotspot = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(9));
+const quiet = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(10));
 
 describe('coverage routes', () => {
   let app: FastifyInstance;
   let cleanup: () => Promise<void>;
+  let db: ReturnType<typeof coverageDb>;
+  let store: Parameters<typeof seedDevice>[0];
   const { map } = testParams({ 'coverage.deny.0': 5n });
 
   beforeAll(async () => {
     const f = await freshStore('sqlite', [coverage]);
     cleanup = f.cleanup;
+    store = f.store;
+    db = coverageDb(f.store.db);
     await seedDevice(f.store, hotspot, { module: 'coverage', h3Cell: cellAt(0, 0) });
     await issueEntropyRound({
       db: f.store.db,
@@ -107,5 +113,97 @@ describe('coverage routes', () => {
       lines: [],
     });
     expect((await get('/beacons/12')).statusCode).toBe(404);
+  });
+
+  it('lists every hotspot with its latest flags and verdict counts', async () => {
+    await seedDevice(store, quiet, { module: 'coverage', h3Cell: cellAt(900, 0) });
+    const id = hotspot.deviceId;
+    await db
+      .insertInto('coverage_hotspot_epochs')
+      .values([
+        { epoch: 1, device_id: id, flags: '', reason: 'COVERAGE', score: '500', detail: '{}' },
+        {
+          epoch: 2,
+          device_id: id,
+          flags: 'HOTSPOT_RING,HOTSPOT_PHYSICS',
+          reason: 'HOTSPOT_FLAGGED',
+          score: '0',
+          detail: '{}',
+        },
+      ])
+      .execute();
+    const beacon = (envelope_id: number, reason: string | null) => ({
+      envelope_id,
+      device_id: id,
+      received_at: 1_000,
+      round: 1,
+      nonce: `0x${'00'.repeat(16)}`,
+      packet: null,
+      frequency_khz: 868_100,
+      eirp_ddbm: 160,
+      gain_ddbi: 30,
+      cell: cellAt(0, 0),
+      operator: `0x${'11'.repeat(20)}`,
+      dup: 0,
+      reason,
+      final: 1,
+      epoch: 2,
+    });
+    await db
+      .insertInto('coverage_beacons')
+      .values([beacon(101, 'BEACON_WITNESSED'), beacon(102, 'BEACON_WITNESSED'), beacon(103, null)])
+      .execute();
+    await db
+      .insertInto('coverage_witnesses')
+      .values({
+        envelope_id: 104,
+        device_id: id,
+        received_at: 1_000,
+        packet: `0x${'22'.repeat(16)}`,
+        beacon_id: null,
+        rssi_ddbm: -300,
+        snr_ddb: 60,
+        frequency_khz: 868_100,
+        gain_ddbi: 30,
+        cell: cellAt(0, 0),
+        operator: `0x${'11'.repeat(20)}`,
+        dup: 0,
+        reason: 'WITNESS_RSSI_TOO_HIGH',
+        final: 1,
+        epoch: 2,
+        distance_m: 900,
+        max_rssi_ddbm: -600,
+      })
+      .execute();
+    const res = await get('/hotspots');
+    expect(res.statusCode).toBe(200);
+    const byId = new Map(
+      (res.json().hotspots as { deviceId: string }[]).map((h) => [h.deviceId, h] as const),
+    );
+    expect(byId.size).toBe(2);
+    expect(byId.get(id)).toEqual({
+      deviceId: id,
+      operator: expect.stringMatching(/^0x[0-9a-f]{40}$/),
+      h3Cell: cellAt(0, 0),
+      active: true,
+      denylisted: false,
+      latestEpoch: {
+        epoch: 2,
+        flags: ['HOTSPOT_RING', 'HOTSPOT_PHYSICS'],
+        reason: 'HOTSPOT_FLAGGED',
+        score: '0',
+      },
+      beacons: { BEACON_WITNESSED: 2, PENDING: 1 },
+      witnessReports: { WITNESS_RSSI_TOO_HIGH: 1 },
+    });
+    expect(byId.get(quiet.deviceId)).toMatchObject({
+      h3Cell: cellAt(900, 0),
+      latestEpoch: null,
+      beacons: {},
+      witnessReports: {},
+    });
+    const page = await get('/hotspots?limit=1&offset=1');
+    expect(page.json().hotspots).toHaveLength(1);
+    expect((await get('/hotspots?limit=0')).statusCode).toBe(400);
   });
 });

@@ -105,6 +105,96 @@ export function coverageRoutes(app: FastifyInstance, rt: ModuleRuntime): void {
   );
 
   r.get(
+    '/hotspots',
+    {
+      schema: {
+        tags: ['coverage'],
+        summary:
+          'Every hotspot: location, latest epoch verdict and detector flags, beacon and witness verdict counts',
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(5000).default(1000),
+          offset: z.coerce.number().int().min(0).default(0),
+        }),
+      },
+    },
+    async (req) => {
+      const devices = await db
+        .selectFrom('devices')
+        .select(['device_id', 'operator', 'h3_cell', 'active'])
+        .where('module', '=', 'coverage')
+        .orderBy('device_id')
+        .limit(req.query.limit)
+        .offset(req.query.offset)
+        .execute();
+      const ids = devices.map((d) => d.device_id);
+      const latest = new Map<string, { epoch: number; flags: string; reason: string; score: string }>();
+      const counts = new Map<
+        string,
+        { beacons: Record<string, number>; witnessReports: Record<string, number> }
+      >();
+      const countOf = (id: string) => {
+        let c = counts.get(id);
+        if (!c) counts.set(id, (c = { beacons: {}, witnessReports: {} }));
+        return c;
+      };
+      // Chunks keep the IN lists within every driver's bound on query parameters.
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
+        const newest = db
+          .selectFrom('coverage_hotspot_epochs')
+          .select(['device_id', (eb) => eb.fn.max('epoch').as('epoch')])
+          .where('device_id', 'in', chunk)
+          .groupBy('device_id')
+          .as('m');
+        const rows = await db
+          .selectFrom('coverage_hotspot_epochs as h')
+          .innerJoin(newest, (j) =>
+            j.onRef('m.device_id', '=', 'h.device_id').onRef('m.epoch', '=', 'h.epoch'),
+          )
+          .select(['h.device_id', 'h.epoch', 'h.flags', 'h.reason', 'h.score'])
+          .execute();
+        for (const x of rows) latest.set(x.device_id, x);
+        for (const [table, key] of [
+          ['coverage_beacons', 'beacons'],
+          ['coverage_witnesses', 'witnessReports'],
+        ] as const) {
+          const byReason = await db
+            .selectFrom(table)
+            .select(['device_id', 'reason', (eb) => eb.fn.countAll<number>().as('n')])
+            .where('device_id', 'in', chunk)
+            .groupBy(['device_id', 'reason'])
+            .execute();
+          for (const x of byReason) countOf(x.device_id)[key][x.reason ?? 'PENDING'] = Number(x.n);
+        }
+      }
+      const p = readCoverageParams(rt.params());
+      return {
+        hotspots: devices.map((d) => {
+          const l = latest.get(d.device_id);
+          const c = counts.get(d.device_id) ?? { beacons: {}, witnessReports: {} };
+          return {
+            deviceId: d.device_id,
+            operator: d.operator,
+            h3Cell: d.h3_cell,
+            active: d.active === 1,
+            denylisted: p.denylist.has(d.device_id),
+            latestEpoch: l
+              ? {
+                  epoch: Number(l.epoch),
+                  flags: l.flags ? l.flags.split(',') : [],
+                  reason: l.reason,
+                  score: l.score,
+                }
+              : null,
+            beacons: c.beacons,
+            witnessReports: c.witnessReports,
+          };
+        }),
+      };
+    },
+  );
+
+  r.get(
     '/hotspots/:deviceId',
     {
       schema: {

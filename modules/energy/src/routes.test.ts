@@ -277,6 +277,10 @@ describe.each(STORE_KINDS)('energy market through the API and the chain on %s', 
       ['ask', 100_000],
       ['bid', 200_000],
     ]);
+    expect((await api('GET', '/open-slots')).json()).toEqual({
+      slots: [{ slot, start: new Date(start).toISOString(), bids: 1, asks: 1, bidWh: 1000, askWh: 1000 }],
+    });
+    expect((await api('GET', '/settlements')).json()).toEqual({ settlements: [] });
   });
 
   it('clears the slot at gate closure at the midpoint price', async () => {
@@ -340,6 +344,24 @@ describe.each(STORE_KINDS)('energy market through the API and the chain on %s', 
 
     const s = (await api('GET', `/slots/${slot}/settlement`)).json();
     expect(s).toMatchObject({ slot, previousSlot: 0, status: 'settled', total: '300000', gridDraw: '0' });
+    // The list of recent settlements says the same, without the statement; no book is open any more.
+    expect((await api('GET', '/settlements?limit=5')).json()).toEqual({
+      settlements: [
+        {
+          slot,
+          start: new Date(start).toISOString(),
+          previousSlot: 0,
+          status: 'settled',
+          root: s.root,
+          total: '300000',
+          gridDraw: '0',
+          statementHash: s.statementHash,
+          tx: s.tx,
+        },
+      ],
+    });
+    expect((await api('GET', '/open-slots')).json()).toEqual({ slots: [] });
+    expect((await api('GET', '/settlements?limit=0')).statusCode).toBe(400);
     // Seller: 800 Wh × 150 = 120,000. Buyer: 120,000 for the 800 Wh delivered + 200 Wh from the grid × 300 =
     // 180,000, refunded 120,000. The grid takes 60,000.
     const line = async (a: Address) =>

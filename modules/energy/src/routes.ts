@@ -9,7 +9,16 @@ import { cancelOrders, loadBook, submitOrders } from './market/book.ts';
 import { MARKET_TYPES, type MarketDomain } from './market/orders.ts';
 import { ENERGY_PARAMS, readEnergyParams } from './params.ts';
 import { energyDb } from './store/schema.ts';
-import { clearingOf, daySlots, pricesBetween, readsOfMeter, statementOf, withdrawableOf } from './views.ts';
+import {
+  clearingOf,
+  daySlots,
+  openSlots,
+  pricesBetween,
+  readsOfMeter,
+  recentSettlements,
+  statementOf,
+  withdrawableOf,
+} from './views.ts';
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x-prefixed 20-byte address');
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 0x-prefixed 32-byte hex value');
@@ -161,6 +170,32 @@ export async function registerEnergyRoutes(app: FastifyInstance, rt: ModuleRunti
       },
     },
     async (req) => loadBook(db, req.params.slot, rt.params()),
+  );
+
+  r.get(
+    '/open-slots',
+    {
+      schema: {
+        tags: ['energy'],
+        summary:
+          'Slots whose books have open orders (not cleared yet), earliest first, with bid and ask counts',
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(96) }),
+      },
+    },
+    async (req) => ({ slots: await openSlots(db, p().slotMs, req.query.limit) }),
+  );
+
+  r.get(
+    '/settlements',
+    {
+      schema: {
+        tags: ['energy'],
+        summary:
+          'The latest slot settlements, newest first: status, root, cumulative total, grid draw, transaction',
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(20) }),
+      },
+    },
+    async (req) => ({ settlements: await recentSettlements(db, p().slotMs, req.query.limit) }),
   );
 
   r.get(

@@ -239,3 +239,61 @@ export async function readsOfMeter(dbIn: Db | EnergyDb, meter: string, limit: nu
     gaps: findGaps(accepted),
   };
 }
+
+/**
+ * The slots that have open orders (their books not cleared yet), earliest
+ * first: per slot the count and volume of open bids and asks.
+ */
+export async function openSlots(dbIn: Db | EnergyDb, slotMs: number, limit: number) {
+  const db = energyDb(dbIn);
+  const rows = await db
+    .selectFrom('energy_orders')
+    .select([
+      'slot',
+      'side',
+      (eb) => eb.fn.countAll<number>().as('n'),
+      (eb) => eb.fn.sum<number>('volume_wh').as('wh'),
+    ])
+    .where('status', '=', 'open')
+    .groupBy(['slot', 'side'])
+    .orderBy('slot')
+    .execute();
+  const bySlot = new Map<number, { bids: number; asks: number; bidWh: number; askWh: number }>();
+  for (const r of rows) {
+    const slot = Number(r.slot);
+    const s = bySlot.get(slot) ?? { bids: 0, asks: 0, bidWh: 0, askWh: 0 };
+    if (r.side === 'bid') {
+      s.bids += Number(r.n);
+      s.bidWh += Number(r.wh);
+    } else {
+      s.asks += Number(r.n);
+      s.askWh += Number(r.wh);
+    }
+    bySlot.set(slot, s);
+  }
+  return [...bySlot]
+    .slice(0, limit)
+    .map(([slot, s]) => ({ slot, start: new Date(slot * slotMs).toISOString(), ...s }));
+}
+
+/** The latest settlements, newest slot first: status, root, totals and transaction (no statement). */
+export async function recentSettlements(dbIn: Db | EnergyDb, slotMs: number, limit: number) {
+  const db = energyDb(dbIn);
+  const rows = await db
+    .selectFrom('energy_settlements')
+    .select(['slot', 'previous_slot', 'status', 'root', 'total', 'grid_draw', 'statement_hash', 'tx_hash'])
+    .orderBy('slot', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((s) => ({
+    slot: Number(s.slot),
+    start: new Date(Number(s.slot) * slotMs).toISOString(),
+    previousSlot: Number(s.previous_slot),
+    status: s.status === 'submitted' ? 'settled' : 'computed',
+    root: s.root,
+    total: s.total,
+    gridDraw: s.grid_draw,
+    statementHash: s.statement_hash,
+    tx: s.tx_hash,
+  }));
+}

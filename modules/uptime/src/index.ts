@@ -1,4 +1,5 @@
 import { type GroundworkModule, requireParam } from '@groundwork/node/modules/types.ts';
+import { dialectOf } from '@groundwork/node/store/db.ts';
 import { sql } from 'kysely';
 import { z } from 'zod';
 
@@ -74,21 +75,20 @@ const uptime: GroundworkModule = {
 
   async collectInputs({ db, window, params }) {
     const slotMs = Number(requireParam(params, UPTIME_PARAMS.heartbeatSeconds)) * 1000;
-    // Aggregated in SQL: one row per device, never a loop over contributions.
-    const rows = await db
-      .selectFrom('contributions')
-      .select([
-        'device_id', // Literal integers (not bound parameters, which SQLite binds as REAL) keep this integer division.
-        sql<number>`count(distinct (at - ${sql.lit(window.startMs)}) / ${sql.lit(slotMs)})`.as('slots'),
-      ])
-      .where('module', '=', 'uptime')
-      .where('at', '>=', window.startMs)
-      .where('at', '<', window.endMs)
-      .groupBy('device_id')
-      .execute();
-    const inputs: Record<string, UptimeInput> = {};
-    for (const r of rows) inputs[r.device_id] = { slots: Number(r.slots) };
-    return inputs;
+    // Aggregated in SQL — one entry per device, never a loop over contributions —
+    // and returned as one JSON object, so a million devices cost one parse.
+    const slots = sql`count(distinct (at - ${sql.lit(window.startMs)}) / ${sql.lit(slotMs)})`;
+    const perDevice = sql`select device_id, ${slots} as n from contributions
+      where module = 'uptime' and at >= ${window.startMs} and at < ${window.endMs} group by device_id`;
+    const { rows } =
+      dialectOf(db) === 'sqlite'
+        ? await sql<{ j: string | null }>`select json_group_object(device_id, json_object('slots', n)) as j
+            from (${perDevice})`.execute(db)
+        : await sql<{
+            j: string | null;
+          }>`select json_object_agg(device_id, json_build_object('slots', n) order by device_id)::text as j
+            from (${perDevice}) t`.execute(db);
+    return JSON.parse(rows[0]?.j ?? '{}') as Record<string, UptimeInput>;
   },
 
   score({ window, inputs, devices, params }) {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DEV_KEYS, loadModules } from '@groundwork/node';
+import { DEV_KEYS, loadModules, readBundleFile } from '@groundwork/node';
 import type { Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,13 +17,6 @@ interface Summary {
   envelopes: { accepted: number; rejected: Record<string, number> };
   epochs: { epoch: number; root: Hex; total: string; tx: Hex; bundle: string }[];
   claims: { accounts: number; amount: string };
-}
-
-interface Line {
-  deviceId: string;
-  beneficiary: string;
-  amount: string;
-  reason: string;
 }
 
 describe('groundwork up --exit (the spine, end to end)', () => {
@@ -105,8 +98,7 @@ describe('groundwork up --exit (the spine, end to end)', () => {
     );
     expect(honest.size).toBe(188);
     for (const e of summary.epochs) {
-      const bundle = JSON.parse(readFileSync(e.bundle, 'utf8')) as { result: { lines: Line[] } };
-      const lines = bundle.result.lines;
+      const lines = readBundleFile(e.bundle).bundle.result.lines;
       const paid = lines.filter((l) => BigInt(l.amount) > 0n).map((l) => l.deviceId);
       expect(new Set(paid)).toEqual(honest);
       for (const l of lines.filter((x) => bad.has(x.deviceId)))
@@ -117,9 +109,7 @@ describe('groundwork up --exit (the spine, end to end)', () => {
 
   it('claims exactly the operators’ cumulative amounts, as read back from Transfer events', () => {
     const last = summary.epochs[2]!;
-    const bundle = JSON.parse(readFileSync(last.bundle, 'utf8')) as {
-      result: { cumulative: { account: string; cumulativeAmount: string }[] };
-    };
+    const { bundle } = readBundleFile(last.bundle);
     const operators = new Set(
       DEV_KEYS.slice(4, 9).map((k) => privateKeyToAccount(k as Hex).address.toLowerCase()),
     );
@@ -138,16 +128,25 @@ describe('groundwork up --exit (the spine, end to end)', () => {
     expect(ok.stdout).toContain('MATCH');
     expect(ok.stdout).not.toContain('FAIL');
 
-    const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as { result: { lines: Line[] } };
-    const line = bundle.result.lines.find((l) => BigInt(l.amount) > 0n)!;
-    line.amount = (BigInt(line.amount) + 1n).toString();
-    const tampered = join(dataDir, 'tampered.json');
-    writeFileSync(tampered, JSON.stringify(bundle));
+    // One device's amount raised by one base unit, on its own line of the file.
+    const lines = readFileSync(bundlePath, 'utf8').split('\n');
+    const at = lines.findIndex(
+      (l) => l.startsWith('["0x') && /^\["0x[0-9a-f]+","0x[0-9a-f]{40}","[0-9]+","[1-9]/.test(l),
+    );
+    const row = JSON.parse(lines[at]!) as string[];
+    const changed = JSON.stringify([...row.slice(0, 3), (BigInt(row[3]!) + 1n).toString(), ...row.slice(4)]);
+    lines[at] = changed;
+    const tampered = join(dataDir, 'tampered.jsonl');
+    writeFileSync(tampered, lines.join('\n'));
     const bad = await run(process.execPath, [BIN, 'verify-epoch', tampered, '--data-dir', dataDir], {
       timeout: 120_000,
     }).catch((e) => e);
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toContain(`FAIL reward lines re-computed from inputs`);
+    expect(bad.stdout).toContain(
+      `FAIL bundle re-written from its inputs — line ${at + 1}: bundle says ${changed}`,
+    );
+    // The quorum signed the real bundle, not this one.
+    expect(bad.stdout).toContain('FAIL bundle hash signed by the oracle quorum');
     expect(bad.stdout).toContain('MISMATCH');
   }, 240_000);
 

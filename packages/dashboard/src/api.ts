@@ -16,6 +16,8 @@ export interface ModuleInfo {
   id: string;
   description: string;
   kinds: string[];
+  /** Contracts the module deployed (e.g. `{ DataCredits: '0x…' }`), by name. */
+  contracts?: Record<string, HexString>;
 }
 
 /** `GET /v1/status`. */
@@ -135,47 +137,6 @@ export interface Claimable {
   proof: HexString[];
 }
 
-/** The epoch bundle as published (`GET /v1/epochs/:n/bundle`); see docs/REWARDS.md. */
-export interface EpochBundleJson {
-  format: string;
-  chainId: number;
-  contracts: { distributor: HexString; parameters: HexString; schedule: HexString; registry: HexString };
-  epoch: number;
-  window: { startMs: number; endMs: number };
-  paramsBlock: number;
-  params: Record<string, string>;
-  pool: string;
-  inputsDigest: HexString;
-  envelopeCount: number;
-  modules: {
-    id: string;
-    weight: string;
-    devices: { deviceId: string; beneficiary: string }[];
-    inputs: Record<string, unknown>;
-  }[];
-  previousCumulative: { account: string; cumulativeAmount: string }[];
-  result: {
-    epoch: number;
-    pool: string;
-    lines: {
-      deviceId: string;
-      module: string;
-      beneficiary: string;
-      score: string;
-      amount: string;
-      reason: string;
-      detail?: Record<string, string | number>;
-    }[];
-    moduleTotals: Record<string, string>;
-    epochTotal: string;
-    dust: string;
-    cumulative: { account: string; cumulativeAmount: string }[];
-    cumulativeTotal: string;
-  };
-  root: HexString;
-  total: string;
-}
-
 /** Payloads of the node's server-sent events (`/v1/events`). */
 export interface LiveEvents {
   /** A batch of envelopes was ingested. */
@@ -205,9 +166,15 @@ export class ApiError extends Error {
   }
 }
 
+/** Options of a single request. */
+export interface RequestOptions {
+  /** A session token of a module's sign-in, sent as `Authorization: Bearer <token>`. */
+  token?: string | undefined;
+}
+
 /**
- * What pages and module views use to read the network. Every method is a
- * GET of the node's public API; `subscribe` shares one EventSource.
+ * What pages and module views use to read the network. Every method but
+ * `post` is a GET of the node's public API; `subscribe` shares one EventSource.
  */
 export interface ApiClient {
   /** Origin of the API ('' when the dashboard is served by the node itself). */
@@ -225,11 +192,19 @@ export interface ApiClient {
   epoch(n: number): Promise<EpochDetail>;
   /** URL of the epoch's bundle file (for a download link). */
   bundleUrl(n: number): string;
-  /** The bundle, parsed, with the exact bytes the node served. */
-  bundle(n: number): Promise<{ text: string; bundle: EpochBundleJson }>;
+  /** The bundle (JSON Lines, docs/REWARDS.md §4): the exact bytes the node served, and as text. */
+  bundle(n: number): Promise<{ bytes: Uint8Array; text: string }>;
   claimable(address: string): Promise<Claimable>;
-  /** Any GET under the API, e.g. a module's own route `/v1/modules/<id>/…`. */
-  get<T>(path: string): Promise<T>;
+  /**
+   * Any GET under the API, e.g. a module's own route `/v1/modules/<id>/…`;
+   * `token` is sent as `Authorization: Bearer …` for a module's signed-in routes.
+   */
+  get<T>(path: string, options?: RequestOptions): Promise<T>;
+  /**
+   * A POST of JSON, for the few module routes a view needs to act through
+   * (signing in, e.g. `/v1/modules/logistics/auth/login`). Errors as for `get`.
+   */
+  post<T>(path: string, body?: unknown, options?: RequestOptions): Promise<T>;
   /** Listens to a server-sent event; returns the function that stops listening. */
   subscribe<E extends LiveEventName>(event: E, handler: (data: LiveEvents[E]) => void): () => void;
   /** Listens to any named event on the stream (for module events, if the node forwards them). */
@@ -245,12 +220,19 @@ export interface ApiClient {
 export function createApiClient(baseUrl = ''): ApiClient {
   const url = (path: string) => `${baseUrl}${path}`;
 
-  async function get<T>(path: string): Promise<T> {
-    const res = await fetch(url(path), { headers: { accept: 'application/json' } });
+  async function request<T>(method: 'GET' | 'POST', path: string, body: unknown, o: RequestOptions = {}) {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(url(path), {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     const text = await res.text();
-    let body: unknown;
+    let parsed: unknown;
     try {
-      body = text ? JSON.parse(text) : undefined;
+      parsed = text ? JSON.parse(text) : undefined;
     } catch {
       throw new ApiError(
         res.status,
@@ -259,15 +241,16 @@ export function createApiClient(baseUrl = ''): ApiClient {
       );
     }
     if (!res.ok) {
-      const e = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+      const e = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
       throw new ApiError(
         res.status,
         e?.code ?? `HTTP_${res.status}`,
         e?.message ?? `${path}: HTTP ${res.status}`,
       );
     }
-    return body as T;
+    return parsed as T;
   }
+  const get = <T>(path: string, o?: RequestOptions) => request<T>('GET', path, undefined, o);
 
   const qs = (q: Record<string, string | number | undefined>) => {
     const p = new URLSearchParams();
@@ -346,12 +329,13 @@ export function createApiClient(baseUrl = ''): ApiClient {
     bundleUrl: (n) => url(`/v1/epochs/${n}/bundle`),
     async bundle(n) {
       const res = await fetch(url(`/v1/epochs/${n}/bundle`));
-      const text = await res.text();
       if (!res.ok) throw new ApiError(res.status, 'BUNDLE_UNAVAILABLE', `no bundle for epoch ${n}`);
-      return { text, bundle: JSON.parse(text) as EpochBundleJson };
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      return { bytes, text: new TextDecoder().decode(bytes) };
     },
     claimable: (address) => get<Claimable>(`/v1/accounts/${address}/claimable`),
     get,
+    post: <T>(path: string, body?: unknown, o?: RequestOptions) => request<T>('POST', path, body ?? {}, o),
     subscribe(event: string, handler: (data: never) => void) {
       let set = handlers.get(event);
       if (!set) handlers.set(event, (set = new Set()));

@@ -8,14 +8,39 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { groundTokenAbi } from '@groundwork/abi';
-import { DEV_KEYS } from '@groundwork/node';
+import {
+  dataCreditsAbi,
+  deviceRegistryAbi,
+  energyMarketAbi,
+  groundTokenAbi,
+  parameterRegistryAbi,
+  rewardsDistributorAbi,
+  testStableAbi,
+} from '@groundwork/abi';
+import { DEV_KEYS, h3ToUint64, moduleToBytes32, paramKeyToBytes32 } from '@groundwork/node';
+import {
+  canonicalize,
+  deviceKeyFromSeed,
+  keyTypeCode,
+  registrationDigest,
+  signEnvelope,
+  signRegistration,
+  toHex,
+} from '@groundwork/protocol';
+import Database from 'better-sqlite3';
+import { latLngToCell } from 'h3-js';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { createPublicClient, type Hex, http } from 'viem';
+import { createPublicClient, type Hex, http, parseUnits } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beaconPacket } from '../../../modules/coverage/src/entropy.ts';
+import { type Order, signOrderBatch } from '../../../modules/energy/src/market/orders.ts';
+import { signIn } from '../../../modules/logistics/src/client.ts';
+import { handoffTypedData } from '../../../modules/logistics/src/handoff.ts';
 import {
+  afterNextRoot,
   DIST,
+  devWallet,
   ensureDashboardBuilt,
   getJson,
   OUTPUT,
@@ -98,7 +123,7 @@ describe('the dashboard in a browser, on a live local network', () => {
     await ensureDashboardBuilt();
     net = await startNetwork([
       ...['--data-dir', dataDir, '--devices', '20', '--epoch-seconds', '5'],
-      ...['--port', '0', '--chain-port', '0', '--modules', 'uptime'],
+      ...['--port', '0', '--chain-port', '0', '--modules', 'uptime,energy,logistics,coverage'],
     ]);
     await waitFor(
       'a submitted epoch',
@@ -165,7 +190,7 @@ describe('the dashboard in a browser, on a live local network', () => {
       .toBeGreaterThan(0);
     await shot('map');
 
-    const target = devices.find((d) => d.active && d.lastSeq > 0)!;
+    const target = devices.find((d) => d.module === 'uptime' && d.active && d.lastSeq > 0)!;
     const link = page.locator(`[data-testid=hex-map] a[href="/devices/${target.deviceId}"]`);
     const url = page.url();
     await link.click();
@@ -322,11 +347,466 @@ describe('the dashboard in a browser, on a live local network', () => {
     expect(await page.textContent('[data-testid=uptime-mean]')).toMatch(/^\d+(\.\d)?%$/);
     // The generic view (what a module without its own view gets), opened below it.
     await page.getByText('Devices, verdict reasons and reward lines of uptime').click();
+    const uptimeDevices = (await api<{ devices: Device[] }>('/v1/devices?module=uptime&limit=1000')).devices;
     await expect
       .poll(() => page.textContent('[data-testid=module-uptime-devices] .stats'), { timeout: 15_000 })
-      .toContain('Devices20');
+      .toContain(`Devices${uptimeDevices.length}Active`);
     await shot('module-uptime');
   }, 120_000);
+
+  /** Fleet operators (development accounts 4–8) by address, with their keys. */
+  const operatorKey = (address: string): Hex | undefined =>
+    DEV_KEYS.slice(4, 9).find((k) => privateKeyToAccount(k).address.toLowerCase() === address.toLowerCase());
+
+  it('shows the energy order book with the orders placed, and their clearing price once the gate closes', async () => {
+    interface Market {
+      market: Hex;
+      token: Hex;
+      nextOpenSlot: number;
+      slotSeconds: number;
+      gateClosureSeconds: number;
+    }
+    const m = await api<Market>('/v1/modules/energy/market');
+    const slotMs = m.slotSeconds * 1000;
+    // A slot whose gate is at least a minute away, so it stays open while the test looks at it.
+    const slot =
+      m.nextOpenSlot * slotMs - m.gateClosureSeconds * 1000 - Date.now() < 60_000
+        ? m.nextOpenSlot + 1
+        : m.nextOpenSlot;
+    // Two meters of different operators whose site declarations the ledger has taken.
+    const meters = await waitFor('two energy meters with declared sites', async () => {
+      const { devices } = await api<{ devices: Device[] }>('/v1/devices?module=energy&limit=1000');
+      const ready: Device[] = [];
+      for (const d of devices.filter((x) => x.active && operatorKey(x.operator))) {
+        const reads = await api<{ site: unknown }>(`/v1/modules/energy/meters/${d.deviceId}/reads?limit=1`);
+        if (reads.site && !ready.some((r) => r.operator === d.operator)) ready.push(d);
+      }
+      return ready.length >= 2 ? ready : undefined;
+    });
+    const [seller, buyer] = meters as [Device, Device];
+    const buyerKey = operatorKey(buyer.operator)!;
+    const sellerKey = operatorKey(seller.operator)!;
+    // The buyer escrows 1,000 Wh × max(bid, import tariff 300,000 per kWh) = 300,000 base units of tUSD,
+    // minted by the deployer (TestStable's owner) right after a root, so its nonce never races the node's.
+    const deployer = devWallet(net.rpc, DEV_KEYS[0] as Hex);
+    const buyerWallet = devWallet(net.rpc, buyerKey);
+    await afterNextRoot(net.api);
+    await deployer.write({
+      address: m.token,
+      abi: testStableAbi,
+      functionName: 'mint',
+      args: [buyerWallet.address, 300_000n],
+    });
+    await buyerWallet.write({
+      address: m.token,
+      abi: testStableAbi,
+      functionName: 'approve',
+      args: [m.market, 300_000n],
+    });
+    await buyerWallet.write({
+      address: m.market,
+      abi: energyMarketAbi,
+      functionName: 'deposit',
+      args: [BigInt(slot), 300_000n],
+    });
+    const domain = { chainId: 31337, market: m.market };
+    const bid: Order = { slot, meter: buyer.deviceId, side: 'bid', volumeWh: 1000, price: 250_000, nonce: 1 };
+    const ask: Order = { slot, meter: seller.deviceId, side: 'ask', volumeWh: 800, price: 180_000, nonce: 1 };
+    const place = async (key: Hex, order: Order) => {
+      const res = await fetch(`${net.api}/v1/modules/energy/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(await signOrderBatch(key, domain, [order])),
+      });
+      // 402 until the node has indexed the deposit.
+      return res.status === 201 ? true : undefined;
+    };
+    await waitFor('the bid taken', () => place(buyerKey, bid), 15_000);
+    await waitFor('the ask taken', () => place(sellerKey, ask), 15_000);
+
+    await page.goto(`${net.api}/modules/energy`);
+    await page.waitForSelector('[data-testid=energy-orders] tbody tr');
+    expect(await page.textContent('h1')).toBe('Energy market');
+    await page.selectOption('[data-testid=energy-slot]', String(slot));
+    await expect
+      .poll(() => page.textContent('[data-testid=energy-book] h2'))
+      .toBe(`Order book, slot ${slot}`);
+    const orders = () =>
+      page.$$eval('[data-testid=energy-orders] tbody tr', (rows) =>
+        rows.map((r) => [
+          r.querySelector('td:nth-child(1)')?.textContent,
+          r.querySelector('td:nth-child(2) [data-raw]')?.getAttribute('data-raw'),
+          r.querySelector('td:nth-child(3)')?.textContent,
+        ]),
+      );
+    await expect.poll(orders).toEqual([
+      ['bid', '250000', '1,000'],
+      ['ask', '180000', '800'],
+    ]);
+    // Price levels, best first, priced in the settlement token read from the chain (tUSD, 6 decimals).
+    expect(await page.textContent('[data-testid=energy-levels] tbody tr:first-child')).toContain(
+      '0.25 tUSD/kWh',
+    );
+    expect(await page.locator('[data-testid=energy-depth] rect.bar').count()).toBe(4);
+    await shot('module-energy');
+
+    // Governance moves the gate so that this slot's has passed: the node clears it at the midpoint,
+    // floor((250,000 + 180,000) / 2) on the 1,000 tick = 215,000 per kWh, 800 Wh.
+    const setGate = async (seconds: bigint) => {
+      await afterNextRoot(net.api);
+      await deployer.write({
+        address: (await api<{ contracts: { parameters: Hex } }>('/v1/status')).contracts.parameters,
+        abi: parameterRegistryAbi,
+        functionName: 'set',
+        args: [paramKeyToBytes32('energy.gateClosureSeconds'), seconds],
+      });
+    };
+    await setGate(BigInt(Math.ceil((slot * slotMs - Date.now()) / 1000) + 30));
+    const clearing = await waitFor(
+      'the slot cleared',
+      () =>
+        getJson<{ price: number; volumeWh: number }>(`${net.api}/v1/modules/energy/slots/${slot}/clearing`),
+      20_000,
+    );
+    expect([clearing.price, clearing.volumeWh]).toEqual([215_000, 800]);
+    await setGate(BigInt(m.gateClosureSeconds));
+    const cleared = () =>
+      page.$$eval('[data-testid=energy-clearings-table] tbody tr', (rows) =>
+        rows.map((r) => [
+          r.querySelector('td:nth-child(1)')?.textContent,
+          r.querySelector('td:nth-child(3) [data-raw]')?.getAttribute('data-raw'),
+          r.querySelector('td:nth-child(4)')?.textContent,
+        ]),
+      );
+    await expect.poll(cleared, { timeout: 20_000 }).toContainEqual([String(slot), '215000', '800']);
+    expect(await page.locator('[data-testid=energy-price-chart] circle').count()).toBeGreaterThan(0);
+    // The book shown is the one that cleared, and says so.
+    await expect
+      .poll(() => page.textContent('[data-testid=energy-book-cleared]'), { timeout: 10_000 })
+      .toContain('800 Wh at 0.215 tUSD/kWh');
+    // No slot can settle within the test (reads close 10 minutes after a 15-minute slot ends).
+    expect(await page.textContent('[data-testid=energy-settlements]')).toContain('No slot settled yet.');
+    await shot('module-energy-cleared');
+  }, 120_000);
+
+  it('shows a shipment timeline and checks a record’s proof against the anchor on chain: valid, then invalid once tampered', async () => {
+    const { devices } = await api<{ devices: Device[] }>('/v1/devices?module=logistics&limit=1000');
+    const tracker = devices.find((d) => d.active && d.lastSeq > 0 && operatorKey(d.operator))!;
+    expect(tracker).toBeDefined();
+    const shipperKey = operatorKey(tracker.operator)!;
+    const carrierKey = DEV_KEYS[9] as Hex;
+    const carrier = privateKeyToAccount(carrierKey).address.toLowerCase() as Hex;
+    const receiver = privateKeyToAccount(DEV_KEYS[3] as Hex).address.toLowerCase();
+    const shipper = await signIn(net.api, shipperKey);
+    // The fleet's vans read 4–6 °C: a 2–4 °C band breaks at once.
+    const created = await shipper.post<{ id: Hex }>('/shipments', {
+      reference: 'E2E-COLD-1',
+      trackers: [tracker.deviceId],
+      parties: [
+        { account: carrier, role: 'carrier' },
+        { account: receiver, role: 'receiver' },
+      ],
+      route: { waypoints: [{ latE7: 387_200_000, lngE7: -91_400_000, name: 'Lisbon' }] },
+      rules: [{ kind: 'temperature', minMc: 2000, maxMc: 4000, toleranceSeconds: 0 }],
+      startAt: Date.now() - 3_000,
+    });
+    const { anchorRegistry } = await api<{ anchorRegistry: Hex }>('/v1/modules/logistics/anchors');
+    const draft = await shipper.post<{ handoff: Parameters<typeof handoffTypedData>[0] }>(
+      `/shipments/${created.id}/handoffs/draft`,
+      {
+        from: shipper.account,
+        to: carrier,
+        at: Date.now() - 1_000,
+        latE7: 387_100_000,
+        lngE7: -91_300_000,
+        place: 'Dock 7, Alcântara',
+        note: 'seal 4471',
+      },
+    );
+    const typed = handoffTypedData(draft.handoff, { chainId: 31337, anchorRegistry });
+    await shipper.post(`/shipments/${created.id}/handoffs`, {
+      handoff: draft.handoff,
+      signatures: {
+        from: await privateKeyToAccount(shipperKey).signTypedData(typed),
+        to: await privateKeyToAccount(carrierKey).signTypedData(typed),
+      },
+    });
+    // Wait for the hand-off, an alert and a few readings to be anchored (the node anchors at each epoch boundary).
+    const records = await waitFor(
+      'anchored records of every kind',
+      async () => {
+        const r = await shipper.get<{ records: { id: Hex; type: string; anchored: boolean }[] }>(
+          `/shipments/${created.id}/records?limit=5000`,
+        );
+        const anchored = r.records.filter((x) => x.anchored);
+        const has = (t: string) => anchored.some((x) => x.type === t);
+        return has('logistics.handoff') &&
+          has('logistics.alert') &&
+          anchored.filter((x) => x.type === 'logistics.reading').length >= 2
+          ? anchored
+          : undefined;
+      },
+      40_000,
+    );
+    const readings = records.filter((x) => x.type === 'logistics.reading');
+    const good = readings[0]!;
+    const victim = readings[1]!;
+
+    await page.goto(`${net.api}/modules/logistics`);
+    await page.waitForSelector('[data-testid=logistics-anchors] tbody tr');
+    expect(await page.textContent('[data-testid=logistics-registry]')).toBe(anchorRegistry);
+    await page.selectOption(
+      '[data-testid=dev-account]',
+      String(DEV_KEYS.indexOf(shipperKey as (typeof DEV_KEYS)[number])),
+    );
+    await page.getByTestId('dev-connect').click();
+    await page.getByTestId('logistics-sign-in').click();
+    await page.getByRole('button', { name: 'Open the timeline of shipment E2E-COLD-1' }).click();
+    await page.waitForSelector('[data-testid=logistics-timeline] tbody tr');
+    expect(await page.textContent('[data-testid=shipment-status]')).toBe('in_transit');
+    // Custody and alerts only: the hand-off with its place, and the breach it raised.
+    await page.getByLabel('Custody and alerts').check();
+    const timeline = await page.textContent('[data-testid=logistics-timeline] tbody');
+    expect(timeline).toContain(
+      `hand-off 0: ${shipper.account} → ${carrier} at Dock 7, Alcântara (seal 4471)`,
+    );
+    expect(timeline).toContain('TEMPERATURE_HIGH: temperature rule broken');
+    await page.getByLabel('Everything').check();
+    expect(await page.locator('[data-testid=logistics-timeline] [data-breach=true]').count()).toBeGreaterThan(
+      0,
+    );
+
+    // The proof of a reading, checked in the browser against the root AnchorRegistry recorded: valid.
+    const verify = (id: Hex) => page.getByRole('button', { name: `Verify the proof of record ${id}` });
+    const proof = await shipper.get<{ root: Hex }>(`/records/${good.id}/proof`);
+    await verify(good.id).focus();
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => page.textContent('[data-testid=proof-result]'), { timeout: 15_000 })
+      .toBe('valid');
+    expect(await page.textContent('[data-testid=proof-computed-root]')).toBe(proof.root);
+    expect(await page.textContent('[data-testid=proof-chain-root]')).toBe(proof.root);
+    await shot('module-logistics');
+
+    // Someone edits a stored reading after it was anchored (its temperature, in the node's database):
+    // the same check now fails, and the two roots differ.
+    const db = new Database(join(dataDir, 'node.sqlite'));
+    try {
+      db.pragma('busy_timeout = 5000');
+      const row = db.prepare('select json from logistics_records where id = ?').get(victim.id) as {
+        json: string;
+      };
+      const edited = JSON.parse(row.json) as { envelope: { body: { tempMc: number } } };
+      edited.envelope.body.tempMc = 3_000;
+      db.prepare('update logistics_records set json = ? where id = ?').run(canonicalize(edited), victim.id);
+    } finally {
+      db.close();
+    }
+    const tampered = await shipper.get<{ root: Hex }>(`/records/${victim.id}/proof`);
+    await verify(victim.id).click();
+    await expect
+      .poll(() => page.textContent('[data-testid=proof-result]'), { timeout: 15_000 })
+      .toBe('invalid');
+    const computed = await page.textContent('[data-testid=proof-computed-root]');
+    expect(await page.textContent('[data-testid=proof-chain-root]')).toBe(tampered.root);
+    expect(computed).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(computed).not.toBe(tampered.root);
+    // The record changed, so its id, leaf and path no longer lead to the root the chain holds.
+    const failed = await page.$$eval('[data-testid=proof-checks] li[data-ok=false]', (els) =>
+      els.map((e) => e.getAttribute('data-check')),
+    );
+    expect(failed).toEqual(['record id', 'leaf', 'merkle path', 'root on chain']);
+    await shot('module-logistics-tampered');
+  }, 120_000);
+
+  it('shows coverage hotspots on the map with their verdicts and flags, and buys Data Credits through the wallet', async () => {
+    // Three hotspots about 1.5 km apart, registered by development account 9, that beacon when challenged and
+    // hear each other; one report claims a signal far above what free space allows.
+    const operator = devWallet(net.rpc, DEV_KEYS[9] as Hex);
+    const status = await api<{
+      contracts: { registry: Hex; distributor: Hex; token: Hex };
+      modules: { id: string; contracts: Record<string, Hex> }[];
+    }>('/v1/status');
+    const hotspots = [0, 1, 2].map((i) => ({
+      key: deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(0xc1 + i)),
+      cell: latLngToCell(38.73 + 0.012 * i, -9.15 + 0.009 * (i % 2), 10),
+    }));
+    await operator.write({
+      address: status.contracts.registry,
+      abi: deviceRegistryAbi,
+      functionName: 'registerBatch',
+      args: [
+        hotspots.map((h) => ({
+          keyType: keyTypeCode(h.key.keyType),
+          publicKey: toHex(h.key.publicKey) as Hex,
+          module: moduleToBytes32('coverage'),
+          h3Cell: h3ToUint64(h.cell),
+          signature: toHex(
+            signRegistration(
+              h.key.privateKey,
+              h.key.keyType,
+              registrationDigest({
+                chainId: 31337,
+                registry: status.contracts.registry,
+                operator: operator.address,
+                nonce: 0,
+              }),
+            ),
+          ) as Hex,
+        })),
+      ],
+    });
+    await waitFor('the hotspots indexed', async () => {
+      const { hotspots: list } = await api<{ hotspots: unknown[] }>('/v1/modules/coverage/hotspots');
+      return list.length === 3 ? true : undefined;
+    });
+    let seq = Date.now();
+    const send = async (h: (typeof hotspots)[number], kind: string, body: Record<string, unknown>) => {
+      const envelope = signEnvelope(
+        { v: 1, device: h.key.deviceId, seq: ++seq, time: Date.now(), kind: `coverage.${kind}`, body },
+        h.key,
+      );
+      const res = await fetch(`${net.api}/v1/envelopes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ envelopes: [envelope] }),
+      });
+      expect(res.status).toBe(202);
+    };
+    for (const [i, beaconer] of hotspots.entries()) {
+      const ch = await waitFor('a challenge', async () => {
+        const c = await api<{ challenged: boolean; round: number; entropy: Hex }>(
+          `/v1/modules/coverage/challenges/${beaconer.key.deviceId}`,
+        );
+        return c.challenged ? c : undefined;
+      });
+      const nonce = toHex(crypto.getRandomValues(new Uint8Array(16))) as Hex;
+      await send(beaconer, 'beacon', {
+        round: ch.round,
+        nonce,
+        frequencyKhz: 868_100,
+        eirpDdbm: 140,
+        gainDdbi: 30,
+      });
+      for (const witness of hotspots.filter((h) => h !== beaconer)) {
+        await send(witness, 'witness', {
+          packet: beaconPacket(ch.entropy, beaconer.key.deviceId, nonce),
+          rssiDdbm: i === 2 && witness === hotspots[0] ? -300 : -1000,
+          snrDdb: 50,
+          frequencyKhz: 868_100,
+          gainDdbi: 30,
+          time: Date.now(),
+        });
+      }
+    }
+    // The last one also replays two beacons of long-gone rounds: the detector flags it.
+    const replayer = hotspots[2]!;
+    for (const round of [1, 2])
+      await send(replayer, 'beacon', {
+        round,
+        nonce: toHex(crypto.getRandomValues(new Uint8Array(16))) as Hex,
+        frequencyKhz: 868_100,
+        eirpDdbm: 140,
+        gainDdbi: 30,
+      });
+    interface Hotspot {
+      deviceId: Hex;
+      latestEpoch: { flags: string[] } | null;
+      beacons: Record<string, number>;
+      witnessReports: Record<string, number>;
+    }
+    const scored = await waitFor(
+      'every hotspot scored at an epoch close',
+      async () => {
+        const { hotspots: list } = await api<{ hotspots: Hotspot[] }>('/v1/modules/coverage/hotspots');
+        const open = ['PENDING', 'BEACON_VALID', 'WITNESS_VALID'];
+        const final = (r: Record<string, number>) => !open.some((k) => r[k]);
+        return list.every((h) => h.latestEpoch && final(h.beacons) && final(h.witnessReports))
+          ? list
+          : undefined;
+      },
+      60_000,
+    );
+    const flagged = scored.filter((h) => h.latestEpoch!.flags.length > 0).map((h) => h.deviceId);
+    expect(scored.find((h) => h.deviceId === replayer.key.deviceId)!.latestEpoch!.flags).toContain(
+      'HOTSPOT_BEACON_REPLAY',
+    );
+    const witnessReasons = scored.flatMap((h) => Object.keys(h.witnessReports));
+    expect(witnessReasons).toContain('WITNESS_RSSI_TOO_HIGH');
+
+    await page.goto(`${net.api}/modules/coverage`);
+    await page.waitForSelector('[data-testid=hex-map] [data-cell]');
+    await expect.poll(() => page.textContent('[data-testid=coverage-count]')).toBe('3');
+    const cells = await page.$$eval('[data-testid=hex-map] [data-cell]', (els) =>
+      els.map((e) => e.getAttribute('data-cell')),
+    );
+    expect(new Set(cells)).toEqual(new Set(hotspots.map((h) => h.cell)));
+    await expect
+      .poll(() => page.textContent('[data-testid=coverage-flagged-count]'))
+      .toBe(String(flagged.length));
+    expect(await page.textContent('[data-testid=coverage-beacons]')).toBe('5');
+    expect(await page.textContent('[data-testid=coverage-witnesses]')).toBe('6');
+    const verdicts = await page.textContent('[data-testid=coverage-verdicts]');
+    for (const reason of ['BEACON_ENTROPY_STALE', 'WITNESS_RSSI_TOO_HIGH'])
+      expect(verdicts).toContain(reason);
+    expect(await page.textContent('[data-testid=coverage-flagged]')).toContain('HOTSPOT_BEACON_REPLAY');
+    const flaggedShown = await page.$$eval('[data-testid=coverage-flagged-table] tbody [data-full]', (els) =>
+      els.map((e) => e.getAttribute('data-full')),
+    );
+    expect([...flaggedShown].sort()).toEqual([...flagged].sort());
+
+    // Data Credits: a fleet operator with GRND (claimed now if need be) burns 1.5 GRND for credits.
+    const buyerKey = DEV_KEYS[5] as Hex;
+    const buyer = devWallet(net.rpc, buyerKey);
+    const grnd = () =>
+      buyer.pc.readContract({
+        address: status.contracts.token,
+        abi: groundTokenAbi,
+        functionName: 'balanceOf',
+        args: [buyer.address],
+      });
+    if ((await grnd()) < parseUnits('1.5', 18)) {
+      const c = await api<Claimable & { proof: Hex[] }>(`/v1/accounts/${buyer.address}/claimable`);
+      await buyer.write({
+        address: status.contracts.distributor,
+        abi: rewardsDistributorAbi,
+        functionName: 'claim',
+        args: [buyer.address, BigInt(c.cumulativeAmount), c.proof],
+      });
+    }
+    expect(await grnd()).toBeGreaterThanOrEqual(parseUnits('1.5', 18));
+    const credits = status.modules.find((x) => x.id === 'coverage')!.contracts.DataCredits!;
+    const onChain = () =>
+      buyer.pc.readContract({
+        address: credits,
+        abi: dataCreditsAbi,
+        functionName: 'balanceOf',
+        args: [buyer.address],
+      });
+    const quote = await buyer.pc.readContract({
+      address: credits,
+      abi: dataCreditsAbi,
+      functionName: 'creditsForTokens',
+      args: [parseUnits('1.5', 18)],
+    });
+    expect(quote).toBeGreaterThan(0n);
+    await page.selectOption('[data-testid=dev-account]', '5');
+    await page.getByTestId('dev-connect').click();
+    await page.waitForSelector('[data-testid=credits-balance]');
+    const shown = async () => BigInt((await page.getAttribute('[data-testid=credits-balance]', 'data-raw'))!);
+    const before = await shown();
+    expect(before).toBe(await onChain());
+    await page.getByLabel('GRND to burn').fill('1.5');
+    await expect
+      .poll(() => page.getAttribute('[data-testid=credits-quote]', 'data-raw'))
+      .toBe(quote.toString());
+    await page.getByTestId('credits-buy').click();
+    await page.waitForSelector('[data-testid=credits-result]', { timeout: 30_000 });
+    expect(await page.getAttribute('[data-testid=credits-result]', 'data-raw')).toBe(quote.toString());
+    await expect.poll(shown, { timeout: 15_000 }).toBe(before + quote);
+    expect(await onChain()).toBe(before + quote);
+    await shot('module-coverage');
+  }, 150_000);
 
   it('works with the keyboard and at phone width, with readable contrast', async () => {
     await page.setViewportSize({ width: 375, height: 812 });
@@ -346,11 +826,15 @@ describe('the dashboard in a browser, on a live local network', () => {
       ['/', '[data-testid=hex-map] [data-cell]'],
       ['/epochs', '[data-testid=chart-emission] rect.bar'],
       ['/wallet', '[data-testid=dev-account]'],
+      ['/modules/energy', '[data-testid=energy-clearings-table] tbody tr'],
+      ['/modules/logistics', '[data-testid=logistics-anchors] tbody tr'],
+      ['/modules/coverage', '[data-testid=coverage-table] tbody tr'],
     ];
     for (const [path, ready] of pages) {
       await page.goto(`${net.api}${path}`);
       await page.waitForSelector(ready);
       // Nothing wider than the phone: tables scroll inside their own region.
+      expect(await page.evaluate(tooWide)).toEqual([]);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
       expect(await page.evaluate(lowContrastText)).toEqual([]);
     }
@@ -412,4 +896,19 @@ function lowContrastText(): string[] {
     if (ratio < 4.5) failures.push(`${el.tagName.toLowerCase()} "${text.slice(0, 40)}": ${ratio.toFixed(2)}`);
   }
   return failures;
+}
+
+/** Elements that reach past the right edge of the viewport (outside scrolling regions); runs in the page. */
+function tooWide(): string[] {
+  const out: string[] = [];
+  const width = document.documentElement.clientWidth;
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el.closest('.table-scroll, .sr-only, svg')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > width + 1)
+      out.push(
+        `${el.tagName.toLowerCase()}.${el.className} "${(el.textContent ?? '').slice(0, 40)}": ${Math.round(r.right)}`,
+      );
+  }
+  return out.slice(0, 5);
 }

@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createPublicClient, createWalletClient, defineChain, type Hex, http } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 
 export const DASHBOARD_DIR = resolve(import.meta.dirname, '..');
 export const REPO_ROOT = resolve(DASHBOARD_DIR, '../..');
@@ -106,4 +108,47 @@ export async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return (await res.json()) as T;
+}
+
+/**
+ * A wallet client for a development key on the local network's chain (id
+ * 31337), waiting for each transaction it sends.
+ */
+export function devWallet(rpc: string, key: Hex) {
+  const chain = defineChain({
+    id: 31337,
+    name: 'anvil',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [rpc] } },
+  });
+  const pc = createPublicClient({ chain, transport: http(rpc), pollingInterval: 100 });
+  const wc = createWalletClient({ account: privateKeyToAccount(key), chain, transport: http(rpc) });
+  return {
+    address: wc.account.address,
+    pc,
+    async write(request: Parameters<typeof wc.writeContract>[0]): Promise<Hex> {
+      const hash = await wc.writeContract(request);
+      const receipt = await pc.waitForTransactionReceipt({ hash });
+      if (receipt.status !== 'success') throw new Error(`transaction ${hash} reverted`);
+      return hash;
+    },
+  };
+}
+
+/**
+ * Resolves right after the node lands its next epoch root. The node submits
+ * roots with the deployer key: a test that must send a transaction with that
+ * key (governance, the test token's mint) sends it then, with seconds to
+ * spare before the next submission, so the two never race for a nonce.
+ */
+export async function afterNextRoot(api: string): Promise<void> {
+  const last = async () =>
+    (await getJson<{ lastSubmittedEpoch: number | null }>(`${api}/v1/status`)).lastSubmittedEpoch;
+  const before = await last();
+  await waitFor(
+    'the next epoch root',
+    async () => ((await last()) !== before ? true : undefined),
+    30_000,
+    50,
+  );
 }

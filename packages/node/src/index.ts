@@ -4,6 +4,7 @@ export * from './chain/deployment.ts';
 export * from './chain/oracle.ts';
 export * from './chain/params.ts';
 export * from './epochs/bundle.ts';
+export * from './epochs/bundleFile.ts';
 export * from './internal/errors.ts';
 export * from './internal/logger.ts';
 export * from './internal/settings.ts';

@@ -9,6 +9,7 @@ import type { ChainClients } from './chain/clients.ts';
 import type { Deployment } from './chain/deployment.ts';
 import { ChainIndexer } from './chain/indexer.ts';
 import { EpochCloser } from './epochs/closer.ts';
+import { digestFor } from './epochs/prepare.ts';
 import { startEmbeddedBroker } from './ingest/broker.ts';
 import { Ingestor } from './ingest/ingest.ts';
 import { startMqttIngest } from './ingest/mqtt.ts';
@@ -101,6 +102,7 @@ export async function startNode(o: {
     indexer,
     verifier,
     ingestBarrier: () => ingestor.barrier(),
+    digest: digestFor(db, store.source),
     modules,
     oracleKeys: settings.oracleKeys as Hex[],
     submitterKey: settings.deployerKey as Hex,

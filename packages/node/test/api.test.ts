@@ -54,7 +54,13 @@ describe('HTTP API', () => {
       log: silentLog,
       metrics,
       bus: new EventEmitter(),
-      deployment: { chainId: 31337, deployBlock: 0, genesisTime: 0, contracts: {} },
+      deployment: {
+        chainId: 31337,
+        deployBlock: 0,
+        genesisTime: 0,
+        contracts: {},
+        modules: { city: { AirRegistry: '0x00000000000000000000000000000000000000a1' } },
+      },
       clients: { rpcUrl: 'http://127.0.0.1:1' },
       indexer: { head: 0 },
     } as unknown as NodeContext;
@@ -65,6 +71,16 @@ describe('HTTP API', () => {
   afterAll(async () => {
     await app.close();
     await cleanup();
+  });
+
+  it('publishes each module with its message kinds and the contracts its deploy hook recorded', async () => {
+    const status = (await (await fetch(`${base}/v1/status`)).json()) as {
+      modules: { id: string; kinds: string[]; contracts: Record<string, string> }[];
+    };
+    expect(status.modules.map((m) => [m.id, m.kinds, m.contracts])).toEqual([
+      ['city', ['air_quality'], { AirRegistry: '0x00000000000000000000000000000000000000a1' }],
+      ['uptime', ['heartbeat'], {}],
+    ]);
   });
 
   const post = (body: string, contentType = 'application/json') =>

@@ -215,21 +215,44 @@ function sortedCopy(value: unknown, depth: number): unknown {
   }
   if (value === null) return null;
   if (depth >= MAX_CANONICAL_DEPTH) throw FAST_PATH_UNAVAILABLE;
+  // Copies only what must change (unsorted members, changed children): a large
+  // value that is already in canonical order is stringified as it is.
   if (Array.isArray(value)) {
-    const out = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = sortedCopy(value[i], depth + 1);
-    return out;
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      const c = sortedCopy(v, depth + 1);
+      if (out === undefined && c !== v) out = value.slice(0, i);
+      if (out !== undefined) out[i] = c;
+    }
+    return out ?? value;
   }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) throw FAST_PATH_UNAVAILABLE;
   const obj = value as Record<string, unknown>;
   if (Object.getOwnPropertySymbols(obj).length > 0) throw FAST_PATH_UNAVAILABLE;
-  const keys = Object.keys(obj).sort();
-  const out: Record<string, unknown> = {};
-  for (const key of keys) {
+  const keys = Object.keys(obj);
+  let sorted = true;
+  // `>` on strings compares UTF-16 code units, as the default sort does.
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      sorted = false;
+      break;
+    }
+  }
+  if (!sorted) keys.sort();
+  let out: Record<string, unknown> | undefined = sorted ? undefined : {};
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     const c = key.charCodeAt(0);
     if ((c >= 48 && c <= 57 && INDEX_LIKE_KEY.test(key)) || key === '__proto__') throw FAST_PATH_UNAVAILABLE;
-    out[key] = sortedCopy(obj[key], depth + 1);
+    const v = obj[key];
+    const copy = sortedCopy(v, depth + 1);
+    if (out === undefined && copy !== v) {
+      out = {};
+      for (let j = 0; j < i; j++) out[keys[j]!] = obj[keys[j]!];
+    }
+    if (out !== undefined) out[key] = copy;
   }
-  return out;
+  return out ?? obj;
 }

@@ -241,10 +241,19 @@ export async function claimRewards(
   return { tx: hash, paid, cumulativeAmount, epoch: claimable.epoch };
 }
 
-/** The DataCredits contract of the network, if its deployment lists one (`contracts.credits` or similar). */
+/**
+ * The DataCredits contract of the network, if it has one: a core contract
+ * named like credits, else the one a module deployed (the coverage module's
+ * `DataCredits`, published under `modules[].contracts` of `/v1/status`).
+ */
 export function creditsAddress(status: Status): Address | undefined {
-  const key = Object.keys(status.contracts).find((k) => /credit/i.test(k));
-  return key ? (status.contracts[key] as Address) : undefined;
+  const core = Object.keys(status.contracts).find((k) => /credit/i.test(k));
+  if (core) return status.contracts[core] as Address;
+  for (const m of status.modules) {
+    const key = Object.keys(m.contracts ?? {}).find((k) => /credit/i.test(k));
+    if (key) return m.contracts![key] as Address;
+  }
+  return undefined;
 }
 
 export interface CreditsInfo {

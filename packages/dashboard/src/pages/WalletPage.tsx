@@ -3,10 +3,11 @@
  * network a development account — see the account's balance and claimable
  * rewards, and claim them on chain.
  */
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { Claimable, Status } from '../api.ts';
 import type { ClaimResult, ConnectedWallet } from '../chain/chain.ts';
-import { formatCount, formatTime, formatToken, parseToken, TOKEN_SYMBOL } from '../format.ts';
+import { BuyCredits, type ChainModule, useChain, useWallet, WalletConnect } from '../chain/wallet.tsx';
+import { formatCount, TOKEN_SYMBOL } from '../format.ts';
 import { useApi, useApiClient, useLive, useStatus } from '../hooks.ts';
 import { Link } from '../router.tsx';
 import {
@@ -23,85 +24,6 @@ import {
   StatGrid,
 } from '../ui/primitives.tsx';
 import { ModuleBadge, StatusBadge } from './MapPage.tsx';
-
-type ChainModule = typeof import('../chain/chain.ts');
-
-function useChainModule() {
-  return useApi<ChainModule>(() => import('../chain/chain.ts'), []);
-}
-
-function Connect({
-  status,
-  chain,
-  onConnect,
-}: {
-  status: Status;
-  chain: ChainModule;
-  onConnect: (w: ConnectedWallet) => void;
-}) {
-  const local = status.chainId === chain.LOCAL_CHAIN_ID;
-  const [index, setIndex] = useState(4);
-  const [error, setError] = useState<Error | undefined>();
-  const injected = chain.hasInjectedWallet();
-  const accounts = local ? chain.devAccounts() : [];
-  return (
-    <div className="two-col">
-      <div>
-        <h3>Injected wallet</h3>
-        <p>
-          A browser wallet (EIP-1193, <code>window.ethereum</code>) on chain {status.chainId}.
-        </p>
-        <Button
-          variant="primary"
-          disabled={!injected}
-          onClick={async () => {
-            setError(undefined);
-            try {
-              onConnect(await chain.connectInjected(status));
-            } catch (e) {
-              setError(e as Error);
-            }
-          }}
-        >
-          Connect injected wallet
-        </Button>
-        {!injected ? <p className="muted small">No injected wallet found in this browser.</p> : null}
-      </div>
-      {local ? (
-        <div>
-          <h3>Development account</h3>
-          <p>
-            This is a local network (chain id {status.chainId}): its well-known development accounts are
-            available here. Accounts 4–8 operate the simulated fleet.
-          </p>
-          <label htmlFor="dev-account">Account</label>
-          <div className="row">
-            <select
-              id="dev-account"
-              value={index}
-              onChange={(e) => setIndex(Number(e.target.value))}
-              data-testid="dev-account"
-            >
-              {accounts.map((a) => (
-                <option key={a.index} value={a.index}>
-                  {a.index}: {a.address.slice(0, 10)}… ({a.role})
-                </option>
-              ))}
-            </select>
-            <Button
-              variant="primary"
-              onClick={() => onConnect(chain.connectDevAccount(status, index))}
-              data-testid="dev-connect"
-            >
-              Use this account
-            </Button>
-          </div>
-        </div>
-      ) : null}
-      {error ? <ErrorMessage error={error} /> : null}
-    </div>
-  );
-}
 
 function Connected({
   status,
@@ -259,93 +181,11 @@ function Connected({
   );
 }
 
-function BuyCredits({
-  status,
-  chain,
-  wallet,
-}: {
-  status: Status;
-  chain: ChainModule;
-  wallet: ConnectedWallet;
-}) {
-  const credits = useApi(() => chain.readCredits(status, wallet.address), [wallet.address]);
-  const [amount, setAmount] = useState('');
-  const tokens = parseToken(amount);
-  const quote = useApi(
-    () => (tokens && tokens > 0n ? chain.quoteCredits(status, tokens) : Promise.resolve(undefined)),
-    [tokens?.toString()],
-  );
-  const [state, setState] = useState<
-    { s: 'idle' } | { s: 'busy' } | { s: 'done'; tx: string; credits: bigint } | { s: 'failed'; error: Error }
-  >({ s: 'idle' });
-  const buy = async () => {
-    if (!tokens) return;
-    setState({ s: 'busy' });
-    try {
-      const r = await chain.buyCredits(status, wallet, tokens);
-      setState({ s: 'done', ...r });
-      credits.reload();
-    } catch (error) {
-      setState({ s: 'failed', error: error as Error });
-    }
-  };
-  return (
-    <Async state={credits} what="Data Credits">
-      {(c) =>
-        c ? (
-          <>
-            <Facts
-              items={[
-                [
-                  'Your Data Credits',
-                  <span key="b" data-testid="credits-balance" data-raw={c.balance.toString()}>
-                    {formatCount(c.balance)}
-                  </span>,
-                ],
-                [
-                  'Token price (oracle)',
-                  `$${formatToken(c.priceE8, 8, 8)} per ${TOKEN_SYMBOL}, set ${formatTime(c.priceTime)}`,
-                ],
-              ]}
-            />
-            <div className="row">
-              <label htmlFor="credits-tokens">{TOKEN_SYMBOL} to burn</label>
-              <input
-                id="credits-tokens"
-                inputMode="decimal"
-                value={amount}
-                onChange={(e) => setAmount(e.target.value)}
-                aria-invalid={amount !== '' && tokens === undefined}
-              />
-              <Button variant="primary" onClick={buy} disabled={!tokens || state.s === 'busy'}>
-                Buy credits
-              </Button>
-              {quote.data !== undefined ? <span>≈ {formatCount(quote.data)} credits</span> : null}
-            </div>
-            <div aria-live="polite">
-              {state.s === 'busy' ? <p role="status">Approving and burning…</p> : null}
-              {state.s === 'failed' ? <ErrorMessage error={state.error} /> : null}
-              {state.s === 'done' ? (
-                <p className="success">
-                  Bought {formatCount(state.credits)} credits in transaction <Hash value={state.tx} />.
-                </p>
-              ) : null}
-            </div>
-          </>
-        ) : null
-      }
-    </Async>
-  );
-}
-
 export default function WalletPage() {
   const status = useStatus();
-  const chain = useChainModule();
-  const [wallet, setWallet] = useState<ConnectedWallet | undefined>();
-  // A wallet belongs to one network: drop it if the node's chain changes under us.
-  const chainId = status.data?.chainId;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: reset only when the chain changes.
-  useEffect(() => setWallet(undefined), [chainId]);
+  const chain = useChain();
+  // One wallet for the whole app (module views use it too); one of another chain does not carry over.
+  const [wallet, setWallet] = useWallet(status.data);
   const credits = status.data && chain.data ? chain.data.creditsAddress(status.data) : undefined;
   return (
     <>
@@ -358,7 +198,7 @@ export default function WalletPage() {
                 wallet ? (
                   <Connected status={s} chain={c} wallet={wallet} onDisconnect={() => setWallet(undefined)} />
                 ) : (
-                  <Connect status={s} chain={c} onConnect={setWallet} />
+                  <WalletConnect status={s} chain={c} onConnect={setWallet} />
                 )
               }
             </Async>

@@ -1,15 +1,18 @@
 /**
  * The in-browser `verify-epoch`: downloads the epoch's bundle from the node
- * and runs the CLI's own `verifyBundle` on it — the module scorers and
- * `computeEpoch` re-compute every line and the root, then the chain (the RPC
- * URL the node publishes) is asked for the root, the quorum-signed bundle
- * hash, the pool, the parameters and the previous root. Loaded on demand.
+ * and runs the node's own `verifyBundle` on it — the same function
+ * `groundwork verify-epoch` runs — so the module scorers and `computeEpoch`
+ * re-write the bundle line for line, and the chain (the RPC URL the node
+ * publishes) is asked for the root, the quorum-signed bundle hash (SHA-256 of
+ * the bytes served), the pool, the parameters and the previous root. Loaded
+ * on demand.
  *
  * @module
  */
-import type { EpochBundle } from '@groundwork/node/epochs/bundle.ts';
-import { type Check, verifyBundle } from '../../../cli/src/commands/verifyEpoch.ts';
+import { bundleLines, hashBundleBytes, parseBundle } from '@groundwork/node/epochs/bundle.ts';
+import { type Check, verifyBundle } from '@groundwork/node/epochs/verify.ts';
 import type { ApiClient } from '../api.ts';
+import { loadModules } from './loadModulesBrowser.ts';
 
 export type { Check };
 
@@ -30,15 +33,16 @@ export async function verifyEpochInBrowser(
   epoch: number,
 ): Promise<VerifyResult> {
   const started = performance.now();
-  const { text, bundle } = await api.bundle(epoch);
-  if (bundle.format !== 'groundwork-epoch-bundle/1')
-    throw new Error(`epoch ${epoch}: not a Groundwork epoch bundle`);
-  const checks = await verifyBundle(bundle as unknown as EpochBundle, rpcUrl);
+  const { bytes, text } = await api.bundle(epoch);
+  const lines = bundleLines(text);
+  const bundle = parseBundle(lines);
+  const modules = await loadModules({ only: bundle.modules.map((m) => m.id) });
+  const { checks } = await verifyBundle({ lines, hash: hashBundleBytes(bytes), modules, rpcUrl, bundle });
   return {
     epoch,
     ok: checks.length > 0 && checks.every((c) => c.ok),
     checks,
-    bundleBytes: new TextEncoder().encode(text).length,
+    bundleBytes: bytes.length,
     ms: Math.round(performance.now() - started),
   };
 }

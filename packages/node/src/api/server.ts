@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import swagger from '@fastify/swagger';
 import { LIMITS } from '@groundwork/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -109,6 +109,8 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
           id: m.id,
           description: m.description,
           kinds: Object.keys(m.kinds),
+          // The contracts the module's deploy hook recorded (DataCredits, EnergyMarket, …): clients find them here.
+          contracts: ctx.deployment.modules?.[m.id] ?? {},
         })),
         openEpoch: open
           ? { epoch: open.epoch, startMs: Number(open.start_ms), endMs: Number(open.end_ms) }
@@ -304,7 +306,7 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
     {
       schema: {
         tags: ['epochs'],
-        summary: 'The epoch bundle (re-run it with groundwork verify-epoch)',
+        summary: 'The epoch bundle, JSON Lines (docs/REWARDS.md §4; re-run it with groundwork verify-epoch)',
         params: z.object({ epoch: z.coerce.number().int().min(1) }),
       },
     },
@@ -315,9 +317,10 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
         .where('epoch', '=', req.params.epoch)
         .executeTakeFirst();
       if (!row?.bundle_path) throw new NotFoundError(`bundle of epoch ${req.params.epoch}`);
-      reply.header('content-type', 'application/json; charset=utf-8');
-      reply.header('content-disposition', `attachment; filename="epoch-${req.params.epoch}.json"`);
-      return reply.send(readFileSync(row.bundle_path));
+      reply.header('content-type', 'application/x-ndjson; charset=utf-8');
+      reply.header('content-disposition', `attachment; filename="epoch-${req.params.epoch}.jsonl"`);
+      // Streamed: a million-device bundle is a few hundred megabytes.
+      return reply.send(createReadStream(row.bundle_path));
     },
   );
 

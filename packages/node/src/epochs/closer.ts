@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { emissionScheduleAbi, rewardsDistributorAbi } from '@groundwork/abi';
 import type { Hex } from 'viem';
@@ -13,7 +13,8 @@ import { Mutex } from '../internal/mutex.ts';
 import { type GroundworkModule, requireParam } from '../modules/types.ts';
 import type { Db } from '../store/db.ts';
 import type { Verifier } from '../verify/verifier.ts';
-import { collectEpochInputs, finishEpoch, persistRewards } from './prepare.ts';
+import { readBundleFile } from './bundleFile.ts';
+import { indexRewardLines, persistCumulative, prepareEpoch } from './prepare.ts';
 
 export const EPOCH_SECONDS_PARAM = 'epoch.seconds';
 
@@ -23,6 +24,8 @@ export interface EpochCloserOptions {
   deployment: Deployment;
   indexer: ChainIndexer;
   verifier: Verifier;
+  /** Computes the inputs digest in a worker thread with its own connection (see digestWorker.ts). */
+  digest?: (startMs: number, endMs: number) => Promise<{ digest: Hex; count: number }>;
   /** Waits until no ingest batch is between taking its receive time and committing. */
   ingestBarrier: () => Promise<void>;
   modules: GroundworkModule[];
@@ -41,9 +44,10 @@ export interface EpochCloserEvents {
 
 /**
  * Closes epochs at their boundary: drains verification, collects module
- * inputs, runs the pure reward function, writes the bundle, stores reward
- * lines and cumulative amounts, then has the oracle keys sign and submits
- * the root. Each step is recorded so a restart resumes where it stopped.
+ * inputs, runs the pure reward function, writes the bundle and the
+ * cumulative amounts (the close), indexes the reward lines for the API, then
+ * has the oracle keys sign and submits the root. Each step is recorded so a
+ * restart resumes where it stopped.
  */
 export class EpochCloser extends EventEmitter<EpochCloserEvents> {
   readonly #lock = new Mutex();
@@ -82,6 +86,18 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
         if (!open || this.#now() < Number(open.end_ms)) break;
         await this.#close(open.epoch, Number(open.start_ms), Number(open.end_ms));
       }
+      // Lines of an epoch closed by a run that stopped before indexing them: from its bundle.
+      const unindexed = await this.o.db
+        .selectFrom('epochs')
+        .select(['epoch', 'bundle_path'])
+        .where('status', '!=', 'open')
+        .where('lines_indexed', '=', 0)
+        .orderBy('epoch')
+        .execute();
+      for (const e of unindexed) {
+        const { bundle } = readBundleFile(e.bundle_path!);
+        await indexRewardLines(this.o.db, e.epoch, bundle.result.lines);
+      }
       const pending = await this.o.db
         .selectFrom('epochs')
         .selectAll()
@@ -107,7 +123,10 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
       functionName: 'poolOf',
       args: [BigInt(epoch)],
     })) as bigint;
-    const inputs = await collectEpochInputs({
+    const dir = join(this.o.dataDir, 'bundles');
+    mkdirSync(dir, { recursive: true });
+    const bundlePath = join(dir, `epoch-${String(epoch).padStart(6, '0')}.jsonl`);
+    const { inputs, output, root, total, bundleHash, phases } = await prepareEpoch({
       db,
       modules,
       window: { epoch, startMs, endMs },
@@ -116,16 +135,13 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
       pool,
       chainId: deployment.chainId,
       contracts: deployment.contracts,
+      ...(this.o.digest ? { digest: this.o.digest } : {}),
+      bundlePath,
     });
-    const { bundle, output, root, total, bundleHash } = finishEpoch(inputs, modules);
-    const dir = join(this.o.dataDir, 'bundles');
-    mkdirSync(dir, { recursive: true });
-    const bundlePath = join(dir, `epoch-${String(epoch).padStart(6, '0')}.json`);
-    writeFileSync(bundlePath, `${JSON.stringify(bundle)}\n`);
 
     const nextSeconds = Number(requireParam(params, EPOCH_SECONDS_PARAM));
     await db.transaction().execute(async (trx) => {
-      await persistRewards(trx, epoch, output);
+      await persistCumulative(trx, epoch, output.cumulative);
       await trx
         .updateTable('epochs')
         .set({
@@ -137,6 +153,7 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
           bundle_path: bundlePath,
           bundle_hash: bundleHash,
           closed_at: this.#now(),
+          lines_indexed: 0,
         })
         .where('epoch', '=', epoch)
         .execute();
@@ -145,6 +162,9 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
         .values({ epoch: epoch + 1, start_ms: endMs, end_ms: endMs + nextSeconds * 1000, status: 'open' })
         .execute();
     });
+    const indexStarted = performance.now();
+    await indexRewardLines(db, epoch, output.lines);
+    phases['index lines'] = Number(((performance.now() - indexStarted) / 1000).toFixed(3));
     this.o.metrics.epochsClosed.inc();
     this.o.log.info({
       msg: 'epoch closed',
@@ -153,6 +173,7 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
       total: total.toString(),
       envelopes: inputs.envelopeCount,
       lines: output.lines.length,
+      seconds: phases,
     });
     this.emit('closed', epoch);
   }

@@ -215,7 +215,11 @@ function normaliseModule(m: ModuleScores, index: number): NormalisedModule {
   if (!Array.isArray(m.devices)) throw new RewardInputInvalidError(`${path}.devices`, 'an array', m.devices);
 
   const lines = m.devices.map((d, i) => lineOf(m.module, d, path, i));
-  lines.sort((a, b) => compareStrings(a.deviceId, b.deviceId));
+  // Scorers usually return devices in id order already: sort only when not.
+  let sorted = true;
+  for (let i = 1; i < lines.length && sorted; i++)
+    if (lines[i - 1]!.deviceId > lines[i]!.deviceId) sorted = false;
+  if (!sorted) lines.sort((a, b) => compareStrings(a.deviceId, b.deviceId));
   let scoreSum = 0n;
   for (let i = 0; i < lines.length; i++) {
     if (i > 0 && lines[i]!.deviceId === lines[i - 1]!.deviceId) {
@@ -263,6 +267,17 @@ function normaliseDetail(detail: RewardDetail, path: string): RewardDetail {
   if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) {
     throw new RewardInputInvalidError(path, 'an object', detail);
   }
+  // Fast path: keys already sorted, values valid, no −0 — the detail is its own normal form.
+  const keys = Object.keys(detail);
+  let normal = true;
+  for (let i = 0; i < keys.length && normal; i++) {
+    const value = detail[keys[i]!];
+    normal =
+      (i === 0 || keys[i - 1]! < keys[i]!) &&
+      (typeof value === 'string' ||
+        (typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0)));
+  }
+  if (normal && Object.getPrototypeOf(detail) === Object.prototype) return detail;
   const entries = Object.entries(detail).sort(([a], [b]) => compareStrings(a, b));
   for (const [key, value] of entries) {
     if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, type Migration, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, type Migration, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { BaseError } from '../internal/errors.ts';
 import type { GroundworkModule } from '../modules/types.ts';
@@ -10,9 +10,23 @@ import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
 
+/**
+ * The SQL dialect behind a query layer, for the few bulk queries whose
+ * aggregate functions are spelled differently (json_group_array in SQLite,
+ * json_agg in PostgreSQL).
+ */
+export function dialectOf(db: Kysely<unknown> | Db): Dialect {
+  return db.getExecutor().adapter instanceof SqliteAdapter ? 'sqlite' : 'postgres';
+}
+
+/** Where a store lives, so another thread can open its own connection to it. */
+export type StoreSource = { sqlitePath: string } | { databaseUrl: string; schema?: string };
+
 export interface Store {
   db: Db;
   dialect: Dialect;
+  /** Absent for an in-memory SQLite store, which no other connection can reach. */
+  source?: StoreSource;
   close(): Promise<void>;
 }
 
@@ -77,6 +91,7 @@ export async function openPostgresStore(
   return {
     db,
     dialect: 'postgres',
+    source: schema ? { databaseUrl: url, schema } : { databaseUrl: url },
     async close() {
       await db.destroy();
     },
@@ -104,6 +119,7 @@ export async function openSqliteStore(
   return {
     db,
     dialect: 'sqlite',
+    ...(path !== ':memory:' ? { source: { sqlitePath: path } } : {}),
     async close() {
       await db.destroy();
     },

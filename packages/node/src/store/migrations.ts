@@ -170,5 +170,15 @@ export function coreMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // Reward lines are indexed for the API after an epoch closes (the bundle is
+    // the record); epochs closed before this migration were indexed at close.
+    '0002_lines_indexed': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable('epochs')
+          .addColumn('lines_indexed', 'integer', (c) => c.notNull().defaultTo(1))
+          .execute();
+      },
+    },
   };
 }

@@ -72,6 +72,8 @@ export interface EpochTable {
   bundle_hash: string | null;
   tx_hash: string | null;
   closed_at: number | null;
+  /** 1 once the epoch's reward lines are in `reward_lines` (they are indexed after the close). */
+  lines_indexed: Generated<number>;
 }
 
 export interface RewardLineTable {
