@@ -21,6 +21,7 @@ import {
   prepareEpoch,
 } from '@groundwork/node/epochs/prepare.ts';
 import { openPostgresStore, openSqliteStore, type Store } from '@groundwork/node/store/db.ts';
+import { sql } from 'kysely';
 import pg from 'pg';
 
 export interface EpochBenchResult {
@@ -34,58 +35,33 @@ export interface EpochBenchResult {
 
 const progress = (s: string) => process.stderr.write(`bench epoch: ${s}\n`);
 
+/**
+ * Seeds n uptime devices (operators: one per ten devices) and one heartbeat
+ * per device per slot (every 50th device misses the first slot, so scores
+ * differ) — generated in SQL, set-based, so a million devices seed in seconds.
+ */
 async function seed(store: Store, n: number, startMs: number, slots: number, slotMs: number): Promise<void> {
   const operators = Math.max(1, Math.floor(n / 10));
-  const CH = 2000;
-  let envId = 1;
-  for (let i = 0; i < n; i += CH) {
-    const m = Math.min(CH, n - i);
-    const devices = [];
-    const envelopes = [];
-    const contributions = [];
-    for (let j = 0; j < m; j++) {
-      const k = i + j;
-      const id = `0x${k.toString(16).padStart(64, '0')}`;
-      devices.push({
-        device_id: id,
-        key_type: 1,
-        public_key: `0x${'11'.repeat(32)}`,
-        module: 'uptime',
-        h3_cell: '8a392ad5a6dffff',
-        operator: `0x${(k % operators).toString(16).padStart(40, '0')}`,
-        active: 1,
-        registered_block: 1,
-      });
-      for (let s = 0; s < slots; s++) {
-        // Every 50th device misses a slot, so scores differ.
-        if (s === 0 && k % 50 === 0) continue;
-        const at = startMs + s * slotMs + 10;
-        envelopes.push({
-          id: envId,
-          device_id: id,
-          seq: s + 1,
-          time: at,
-          received_at: at,
-          kind: 'uptime.heartbeat',
-          body: '{"uptimeSeconds":1}',
-          sig: `0x${'ab'.repeat(64)}`,
-        });
-        contributions.push({ envelope_id: envId, module: 'uptime', device_id: id, at, data: '{}' });
-        envId++;
-      }
-    }
-    await store.db.insertInto('devices').values(devices).execute();
-    for (let x = 0; x < envelopes.length; x += 3000) {
-      await store.db
-        .insertInto('envelopes')
-        .values(envelopes.slice(x, x + 3000))
-        .execute();
-      await store.db
-        .insertInto('contributions')
-        .values(contributions.slice(x, x + 3000))
-        .execute();
-    }
-    if ((i / CH) % 50 === 0) progress(`seeded ${i + m}/${n} devices`);
+  const sqlite = store.dialect === 'sqlite';
+  const hex = (expr: string, width: number) =>
+    sqlite ? `'0x' || printf('%0${width}x', ${expr})` : `'0x' || lpad(to_hex(${expr}), ${width}, '0')`;
+  const numbers = (count: number) =>
+    sqlite
+      ? `with recursive nums(k) as (select 0 union all select k + 1 from nums where k < ${count - 1})`
+      : '';
+  const from = (count: number) => (sqlite ? 'from nums' : `from generate_series(0, ${count - 1}) as nums(k)`);
+  const run = (q: string) => sql.raw(q).execute(store.db);
+  await run(`${numbers(n)} insert into devices (device_id, key_type, public_key, module, h3_cell, operator, active, registered_block)
+    select ${hex('k', 64)}, 1, '0x${'11'.repeat(32)}', 'uptime', '8a392ad5a6dffff', ${hex(`k % ${operators}`, 40)}, 1, 1 ${from(n)}`);
+  progress(`seeded ${n} devices`);
+  for (let s = 0; s < slots; s++) {
+    const at = startMs + s * slotMs + 10;
+    const skip = s === 0 ? 'where k % 50 <> 0' : '';
+    await run(`${numbers(n)} insert into envelopes (id, device_id, seq, time, received_at, kind, body, sig)
+      select ${s * n} + k + 1, ${hex('k', 64)}, ${s + 1}, ${at}, ${at}, 'uptime.heartbeat', '{"uptimeSeconds":1}', '0x${'ab'.repeat(64)}' ${from(n)} ${skip}`);
+    await run(`${numbers(n)} insert into contributions (envelope_id, module, device_id, at, data)
+      select ${s * n} + k + 1, 'uptime', ${hex('k', 64)}, ${at}, '{}' ${from(n)} ${skip}`);
+    progress(`seeded slot ${s + 1} of ${slots}`);
   }
 }
 

@@ -1,64 +1,138 @@
 /**
- * Ingest benchmark: envelopes per second accepted and durably stored over
- * HTTP, beside the raw node:crypto ed25519 verify rate measured in the same
- * run on the same envelopes. The load generator runs in a worker thread with
- * pre-serialized request bodies, so it costs the node little.
+ * Ingest benchmark: envelopes per second accepted and durably stored, over
+ * HTTP and over MQTT, beside the raw node:crypto ed25519 verify rate of the
+ * node's verify pool on the same envelopes, measured in the same run.
+ *
+ * The node is set up as `groundwork node` sets it up (Ingestor with a
+ * VerifyPool of one worker thread per core, SQLite store, the API server or
+ * the embedded MQTT broker), in this process. The load generator is another
+ * process (bench/ingestLoad.ts) sending pre-serialized requests or messages,
+ * so its memory is not in the node's RSS — but it runs on the same cores.
+ *
+ * What the ratio means on a small machine: the baseline is the pool's worker
+ * threads doing nothing but verify, so it has every core. During an ingest
+ * run the same cores also carry the node's main thread (HTTP or MQTT,
+ * parsing, canonical JSON, SQLite) and the load generator; a ratio of 1 is
+ * out of reach by construction, and how far below it shows what the rest of
+ * the pipeline costs.
  */
 
-import { verify } from 'node:crypto';
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes, verify } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import uptime from '@groundwork/module-uptime';
 import { buildApi } from '@groundwork/node/api/server.ts';
+import { startEmbeddedBroker } from '@groundwork/node/ingest/broker.ts';
 import { Ingestor } from '@groundwork/node/ingest/ingest.ts';
+import { startMqttIngest } from '@groundwork/node/ingest/mqtt.ts';
 import { VerifyPool } from '@groundwork/node/ingest/verifyPool.ts';
 import { createLogger } from '@groundwork/node/internal/logger.ts';
 import { createMetrics } from '@groundwork/node/internal/metrics.ts';
 import type { NodeContext } from '@groundwork/node/node.ts';
-import { openSqliteStore } from '@groundwork/node/store/db.ts';
+import { openSqliteStore, type Store } from '@groundwork/node/store/db.ts';
 import { DeviceDirectory } from '@groundwork/node/store/devices.ts';
 import {
   type DeviceKey,
   deviceKeyFromSeed,
   type Envelope,
   keyTypeCode,
+  publicKeyObject,
   signEnvelope,
   signingBytes,
   toHex,
 } from '@groundwork/protocol';
+import type { LoadJob, LoadResult } from './ingestLoad.ts';
+
+/** One ingest run: a protocol, end to end. */
+export interface IngestRun {
+  perSec: number;
+  /** perSec ÷ the baseline `verifyPerSec`. */
+  ratio: number;
+  seconds: number;
+  /** Peak RSS of this (the node's) process during the run, and before it. */
+  peakRssMb: number;
+  rssBeforeMb: number;
+  /** Share of the run the node's main thread was busy (event-loop utilization, 0..1). */
+  mainThreadBusy: number;
+  /**
+   * CPU time per stored envelope, in µs: of the node process (main thread and
+   * verify workers) and of the load generator. These move less than the rates
+   * when other work shares the machine, but they do move (shared cores run slower).
+   */
+  cpuUsPerEnvelope: { node: number; loadGenerator: number };
+  /**
+   * Raw verify CPU time ÷ the node's CPU time per envelope: the share of the
+   * node's work that is checking signatures (1 = nothing else). Less moved
+   * than `ratio` by other work on the machine; on idle cores, with the load
+   * generator elsewhere, `ratio` would be about this.
+   */
+  verifyShareOfCpu: number;
+  /** MQTT: `ingestBatch` calls, i.e. how well the broker's grouping gathered the messages. */
+  ingestBatches?: number;
+}
 
 export interface IngestBenchResult {
   envelopes: number;
+  devices: number;
+  /** HTTP: envelopes per request. */
   batchSize: number;
   workers: number;
-  /** Raw node:crypto verify rate of the pool's worker threads on the same envelopes (the baseline). */
+  /** Raw node:crypto verify rate of the pool's worker threads on the same envelopes (the baseline): the best round. */
   verifyPerSec: number;
-  /** Raw verify rate on one core. */
+  /** Every baseline round, in order: before the runs, between them, after them. */
+  verifyRounds: number[];
+  /** Raw verify rate on one core (the main thread). */
   verifyPerSecOneCore: number;
-  http: { perSec: number; ratio: number; seconds: number };
+  /** CPU time of one raw verify, in µs. */
+  verifyCpuUs: number;
+  http: IngestRun;
+  /** MQTT through the embedded broker (the node's default), one envelope per message, QoS 1. */
+  mqtt: IngestRun & { broker: 'embedded'; connections: number; window: number };
+  /** MQTT through an external Mosquitto and the shared subscription, if one was reachable. */
+  mqttExternal?:
+    | (IngestRun & { broker: string; connections: number; window: number; maxInFlightSeen: number })
+    | { skipped: string };
+  /** The largest peak RSS of the runs. */
   peakRssMb: number;
 }
 
 const progress = (s: string) => process.stderr.write(`bench ingest: ${s}\n`);
+const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+const LOADER = fileURLToPath(new URL('./ingestLoad.ts', import.meta.url));
 
+/**
+ * Runs the ingest benchmark. Every run gets a fresh store holding the same
+ * devices, so the same pre-signed envelopes (seq 1, 2, … per device) are
+ * accepted in each, and each run checks that exactly `envelopes` rows were stored.
+ */
 export async function benchIngest(o: {
   envelopes: number;
   devices?: number;
   batchSize?: number;
   concurrency?: number;
   workers?: number;
+  /** MQTT connections and messages in flight on each. */
+  mqttConnections?: number;
+  mqttWindow?: number;
+  /** External broker to measure too (e.g. Mosquitto); undefined skips it. */
+  externalMqttUrl?: string;
+  /** Node-side MQTT settings other than the defaults, to compare them. */
+  mqttTuning?: { maxConcurrentBatches?: number };
 }): Promise<IngestBenchResult> {
-  const concurrencyLanes = o.concurrency ?? 4;
-  const batchSizeLane = o.batchSize ?? 500;
-  // Each lane owns its own devices and sends their seqs in order, so no replay is ever provoked.
-  const deviceCount = o.devices ?? concurrencyLanes * batchSizeLane;
-  const batchSize = batchSizeLane;
-  const concurrency = concurrencyLanes;
+  const concurrency = o.concurrency ?? 4;
+  const batchSize = o.batchSize ?? 500;
+  // Each HTTP lane owns its own devices and sends their seqs in order, so no replay is ever provoked.
+  const deviceCount = o.devices ?? concurrency * batchSize;
+  const connections = o.mqttConnections ?? 4;
+  // Per connection: at most devices ÷ connections (one message in flight per device), and with
+  // the default 4 × 500 as many envelopes in flight as HTTP's 4 requests of 500.
+  const window = o.mqttWindow ?? 500;
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
-  const store = await openSqliteStore(join(dir, 'node.sqlite'));
+  const pool = new VerifyPool(o.workers);
   try {
     progress(`${deviceCount} devices, signing ${o.envelopes} envelopes`);
     const keys: DeviceKey[] = [];
@@ -66,27 +140,6 @@ export async function benchIngest(o: {
       const seed = Buffer.alloc(32);
       seed.writeUInt32BE(i + 1, 28);
       keys.push(deviceKeyFromSeed('ed25519', seed));
-    }
-    for (let i = 0; i < keys.length; i += 500) {
-      await store.db
-        .insertInto('devices')
-        .values(
-          keys.slice(i, i + 500).map((k) => ({
-            device_id: k.deviceId,
-            key_type: keyTypeCode(k.keyType),
-            public_key: toHex(k.publicKey),
-            module: 'uptime',
-            h3_cell: '8a392ad5a6dffff',
-            operator: '0x00000000000000000000000000000000000000aa',
-            active: 1,
-            registered_block: 1,
-          })),
-        )
-        .execute();
-      await store.db
-        .insertInto('device_seq')
-        .values(keys.slice(i, i + 500).map((k) => ({ device_id: k.deviceId, last_seq: 0 })))
-        .execute();
     }
     const now = Date.now();
     const envelopes: Envelope[] = [];
@@ -107,137 +160,322 @@ export async function benchIngest(o: {
       );
     }
 
-    // Baseline: raw node:crypto verify of the same signatures, one core.
+    // Baselines: raw node:crypto verify of the same signatures, on one core and in the pool.
     progress('measuring raw verify rate');
-    const msgs = envelopes.map((e) => signingBytes(e));
-    const sigs = envelopes.map((e) => Buffer.from(e.sig.slice(2), 'hex'));
-    const directory = new DeviceDirectory();
-    await directory.load(store.db);
-    const pubKeys = envelopes.map((e) => directory.get(e.device)!.publicKey);
     const n = Math.min(envelopes.length, 20_000);
+    const msgs = envelopes.slice(0, n).map((e) => signingBytes(e));
+    const sigs = envelopes.slice(0, n).map((e) => Buffer.from(e.sig.slice(2), 'hex'));
+    const keyOf = new Map(keys.map((k) => [k.deviceId, k]));
+    const keyObjects = new Map(keys.map((k) => [k.deviceId, publicKeyObject(k.keyType, k.publicKey)]));
+    const pubKeys = envelopes.slice(0, n).map((e) => keyObjects.get(e.device)!);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < n; i++) {
       if (!verify(null, msgs[i]!, pubKeys[i]!, sigs[i]!)) throw new Error('baseline verify failed');
     }
+    const verifyCpu = process.cpuUsage(cpu0);
     const verifyPerSecOneCore = n / ((performance.now() - t0) / 1000);
-
-    // Baseline on the same cores the node uses: the worker pool verifying as fast as it can.
-    const pool = new VerifyPool(o.workers);
+    const verifyCpuUs = (verifyCpu.user + verifyCpu.system) / n;
     const items = envelopes.slice(0, n).map((e, i) => ({
       keyType: 'ed25519' as const,
-      publicKey: directory.get(e.device)!.rawPublicKey,
+      publicKey: keyOf.get(e.device)!.publicKey,
       message: msgs[i]!,
       signature: sigs[i]!,
     }));
-    await pool.verify(items.slice(0, 2000)); // warm the workers' key caches and JIT
-    const t2 = performance.now();
-    const okAll = await pool.verify(items);
-    const verifyPerSec = n / ((performance.now() - t2) / 1000);
-    if (!okAll.every(Boolean)) throw new Error('pool baseline verify failed');
+    // Warm the workers (JIT, and every key in each worker's cache) before timing anything.
+    for (let w = 0; w < 2; w++) await pool.verify(items);
+    const verifyRounds: number[] = [];
+    const baselineRound = async () => {
+      const t = performance.now();
+      const ok = await pool.verify(items);
+      verifyRounds.push(Math.round(n / ((performance.now() - t) / 1000)));
+      if (!ok.every(Boolean)) throw new Error('pool baseline verify failed');
+    };
+    await baselineRound();
+    await baselineRound();
 
-    const metrics = createMetrics();
-    const log = createLogger({ level: 'silent' });
-    const params = new Map([['ingest.maxSkewMs', 3_600_000n]]);
-    const ingestor = new Ingestor({
-      db: store.db,
-      devices: directory,
-      modules: [uptime],
-      params: () => params,
-      log,
-      metrics,
-    });
-    const ctx = {
-      db: store.db,
-      store,
-      ingestor,
-      log,
-      metrics,
-      bus: new EventEmitter(),
-      modules: [uptime],
-      devices: directory,
-    } as unknown as NodeContext;
-    const app = await buildApi(ctx);
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const port = (app.server.address() as { port: number }).port;
-    // Lane j carries devices j*batchSize … (j+1)*batchSize-1, one seq round per batch.
+    const seedStore = async (name: string): Promise<Store> => {
+      const store = await openSqliteStore(join(dir, `${name}.sqlite`), [uptime]);
+      for (let i = 0; i < keys.length; i += 500) {
+        const slice = keys.slice(i, i + 500);
+        await store.db
+          .insertInto('devices')
+          .values(
+            slice.map((k) => ({
+              device_id: k.deviceId,
+              key_type: keyTypeCode(k.keyType),
+              public_key: toHex(k.publicKey),
+              module: 'uptime',
+              h3_cell: '8a392ad5a6dffff',
+              operator: '0x00000000000000000000000000000000000000aa',
+              active: 1,
+              registered_block: 1,
+            })),
+          )
+          .execute();
+        await store.db
+          .insertInto('device_seq')
+          .values(slice.map((k) => ({ device_id: k.deviceId, last_seq: 0 })))
+          .execute();
+      }
+      return store;
+    };
+    /** A node's ingest over a fresh store, as `groundwork node` wires it. */
+    const startNode = async (name: string) => {
+      const store = await seedStore(name);
+      const devices = new DeviceDirectory();
+      await devices.load(store.db);
+      const metrics = createMetrics();
+      const log = createLogger({ level: 'silent' });
+      const params = new Map([['ingest.maxSkewMs', 3_600_000n]]);
+      const ingestor = new Ingestor({
+        db: store.db,
+        devices,
+        modules: [uptime],
+        params: () => params,
+        log,
+        metrics,
+        verifyPool: pool,
+      });
+      let batches = 0;
+      const ingestBatch = (inputs: readonly unknown[]) => {
+        batches++;
+        return ingestor.ingestBatch(inputs);
+      };
+      return { store, devices, metrics, log, ingestor, ingestBatch, batches: () => batches };
+    };
+    type Node = Awaited<ReturnType<typeof startNode>>;
+    /** Runs the load generator on `job`, timing from `go` to its report, with RSS sampled meanwhile. */
+    const drive = async (node: Node, job: LoadJob, name: string) => {
+      const jobPath = join(dir, `${name}.job.json`);
+      writeFileSync(jobPath, JSON.stringify(job));
+      const loader = await startLoader(jobPath);
+      const rssBefore = process.memoryUsage().rss;
+      let peakRss = rssBefore;
+      const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
+      const elu = performance.eventLoopUtilization();
+      const cpu = process.cpuUsage();
+      const t = performance.now();
+      const result = await loader.go();
+      const seconds = (performance.now() - t) / 1000;
+      const busy = performance.eventLoopUtilization(elu).utilization;
+      const cpuUsed = process.cpuUsage(cpu);
+      clearInterval(sampler);
+      await node.ingestor.barrier();
+      const stored = await countStored(node.store);
+      const expect = `${envelopes.length} accepted and stored`;
+      if (result.accepted !== envelopes.length || stored !== envelopes.length)
+        throw new Error(
+          `${name}: expected ${expect}, got ${result.accepted} accepted (rejected ${JSON.stringify(result.rejected)}), ${stored} stored`,
+        );
+      const perSec = stored / seconds;
+      return {
+        result,
+        run: {
+          perSec: Math.round(perSec),
+          // Set once every baseline round is in.
+          ratio: 0,
+          verifyShareOfCpu: 0,
+          seconds: Number(seconds.toFixed(3)),
+          peakRssMb: mb(peakRss),
+          rssBeforeMb: mb(rssBefore),
+          mainThreadBusy: Number(busy.toFixed(2)),
+          cpuUsPerEnvelope: {
+            node: Math.round((cpuUsed.user + cpuUsed.system) / stored),
+            loadGenerator: Math.round(result.cpuMicros / stored),
+          },
+          ...(job.kind === 'mqtt' ? { ingestBatches: node.batches() } : {}),
+        } satisfies IngestRun,
+      };
+    };
+
+    // HTTP: lane j carries devices j*batchSize … (j+1)*batchSize-1, one seq round per batch.
     const perLane: Envelope[][] = Array.from({ length: concurrency }, () => []);
     for (let i = 0; i < envelopes.length; i++) {
       perLane[Math.floor((i % deviceCount) / batchSize) % concurrency]!.push(envelopes[i]!);
     }
-    const bodies: string[][] = perLane.map((list) => {
+    const httpLanes = perLane.map((list) => {
       const out: string[] = [];
       for (let i = 0; i < list.length; i += batchSize)
         out.push(JSON.stringify({ envelopes: list.slice(i, i + batchSize) }));
       return out;
     });
-
-    progress(`posting ${bodies.flat().length} batches of ${batchSize}, ${concurrency} in flight`);
-    let peakRss = process.memoryUsage().rss;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-    const t1 = performance.now();
-    const accepted = await postFromWorker(`http://127.0.0.1:${port}/v1/envelopes`, bodies);
-    const seconds = (performance.now() - t1) / 1000;
-    clearInterval(sampler);
-    await app.close();
-    await pool.close();
-    const storedCount = Number(
-      (
-        await store.db
-          .selectFrom('envelopes')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
+    const node = await startNode('http');
+    const ctx = {
+      db: node.store.db,
+      store: node.store,
+      ingestor: node.ingestor,
+      log: node.log,
+      metrics: node.metrics,
+      bus: new EventEmitter(),
+      modules: [uptime],
+      devices: node.devices,
+    } as unknown as NodeContext;
+    const app = await buildApi(ctx);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as { port: number }).port;
+    progress(`HTTP: ${httpLanes.flat().length} batches of ${batchSize}, ${concurrency} in flight`);
+    const http = await drive(
+      node,
+      { kind: 'http', url: `http://127.0.0.1:${port}/v1/envelopes`, lanes: httpLanes },
+      'http',
     );
-    if (accepted !== envelopes.length || storedCount !== envelopes.length) {
-      throw new Error(
-        `expected ${envelopes.length} accepted and stored, got ${accepted} accepted, ${storedCount} stored`,
-      );
+    await app.close();
+    await node.store.close();
+    await baselineRound();
+
+    // MQTT: device d on connection d % connections, its envelopes in seq order, one per message.
+    const deviceIndex = new Map(keys.map((k, i) => [k.deviceId, i]));
+    const mqttClients = (prefix: string) =>
+      Array.from({ length: connections }, (_, c) => ({
+        clientId: `${prefix}-${c}`,
+        messages: envelopes
+          .filter((e) => deviceIndex.get(e.device)! % connections === c)
+          .map((e) => ({ device: e.device, payload: JSON.stringify(e) })),
+      }));
+
+    progress(`MQTT, embedded broker: ${envelopes.length} messages, ${connections} connections × ${window}`);
+    const mqttNode = await startNode('mqtt');
+    const broker = await startEmbeddedBroker({
+      host: '127.0.0.1',
+      port: 0,
+      ingestBatch: mqttNode.ingestBatch,
+      log: mqttNode.log,
+      metrics: mqttNode.metrics,
+      ...o.mqttTuning,
+    });
+    const embedded = await drive(
+      mqttNode,
+      {
+        kind: 'mqtt',
+        url: broker.url,
+        protocolVersion: 4,
+        window,
+        settle: 'puback',
+        clients: mqttClients('bench-device'),
+      },
+      'mqtt',
+    );
+    if (embedded.result.pubacks !== envelopes.length)
+      throw new Error(`mqtt: ${embedded.result.pubacks} PUBACKs for ${envelopes.length} messages`);
+    await broker.close();
+    await mqttNode.store.close();
+    await baselineRound();
+
+    let external: IngestBenchResult['mqttExternal'];
+    if (o.externalMqttUrl) {
+      const url = o.externalMqttUrl;
+      progress(`MQTT, external broker ${url}: ${envelopes.length} messages`);
+      const extNode = await startNode('mqtt-external');
+      const run = randomBytes(4).toString('hex');
+      const ingest = await startMqttIngest({
+        url,
+        clientId: `bench-ingest-${run}`,
+        group: `bench${run}`,
+        sessionExpirySeconds: 0,
+        connectTimeoutMs: 3000,
+        ingestBatch: extNode.ingestBatch,
+        log: extNode.log,
+        metrics: extNode.metrics,
+        ...(o.mqttTuning?.maxConcurrentBatches
+          ? { maxConcurrentBatches: o.mqttTuning.maxConcurrentBatches }
+          : {}),
+      }).catch((err: Error) => err);
+      if (ingest instanceof Error) {
+        external = { skipped: `no broker at ${url}: ${ingest.message}` };
+        progress(external.skipped);
+      } else {
+        const r = await drive(
+          extNode,
+          {
+            kind: 'mqtt',
+            url,
+            protocolVersion: 5,
+            window,
+            settle: 'verdict',
+            clients: mqttClients(`bench-device-${run}`),
+          },
+          'mqtt-external',
+        );
+        const stats = ingest.stats();
+        await ingest.stop({ leaveGroup: true });
+        external = {
+          ...r.run,
+          broker: 'external',
+          connections,
+          window,
+          maxInFlightSeen: stats.maxInFlightSeen,
+        };
+        await baselineRound();
+      }
+      await extNode.store.close();
     }
-    const perSec = storedCount / seconds;
+
+    const verifyPerSec = Math.max(...verifyRounds);
+    const withRatio = <T extends IngestRun>(r: T): T => ({
+      ...r,
+      ratio: Number((r.perSec / verifyPerSec).toFixed(3)),
+      verifyShareOfCpu: Number((verifyCpuUs / r.cpuUsPerEnvelope.node).toFixed(3)),
+    });
+    if (external && !('skipped' in external)) external = withRatio(external);
     return {
-      envelopes: storedCount,
+      envelopes: envelopes.length,
+      devices: deviceCount,
       batchSize,
       workers: pool.size,
-      verifyPerSec: Math.round(verifyPerSec),
+      verifyPerSec,
+      verifyRounds,
       verifyPerSecOneCore: Math.round(verifyPerSecOneCore),
-      http: {
-        perSec: Math.round(perSec),
-        ratio: Number((perSec / verifyPerSec).toFixed(3)),
-        seconds: Number(seconds.toFixed(3)),
-      },
-      peakRssMb: Math.round(peakRss / 1024 / 1024),
+      verifyCpuUs: Number(verifyCpuUs.toFixed(1)),
+      http: withRatio(http.run),
+      mqtt: { ...withRatio(embedded.run), broker: 'embedded', connections, window },
+      ...(external ? { mqttExternal: external } : {}),
+      peakRssMb: Math.max(
+        http.run.peakRssMb,
+        embedded.run.peakRssMb,
+        external && 'peakRssMb' in external ? external.peakRssMb : 0,
+      ),
     };
   } finally {
-    await store.close();
+    await pool.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-(async () => {
-  const { url, bodies } = workerData;
-  let accepted = 0;
-  async function lane(queue) {
-    for (const body of queue) {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      const json = await res.json();
-      if (res.status !== 202) throw new Error('status ' + res.status + ' ' + JSON.stringify(json));
-      for (const r of json.results) if (r.status === 'accepted') accepted++;
-    }
-  }
-  await Promise.all(bodies.map(lane));
-  parentPort.postMessage(accepted);
-})().catch((e) => { throw e; });
-`;
+async function countStored(store: Store): Promise<number> {
+  const row = await store.db
+    .selectFrom('envelopes')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
 
-function postFromWorker(url: string, bodies: string[][]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(WORKER, { eval: true, workerData: { url, bodies } });
-    w.once('message', (n: number) => {
-      resolve(n);
-      void w.terminate();
-    });
-    w.once('error', reject);
+/** Starts the load generator on a job file; resolves once it is connected and waiting for `go`. */
+async function startLoader(jobPath: string): Promise<{ go: () => Promise<LoadResult> }> {
+  const child: ChildProcess = fork(LOADER, [jobPath], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) =>
+      reject(new Error(`load generator exited (${code ?? signal}) before reporting`)),
+    ),
+  );
+  exited.catch(() => {});
+  const next = () =>
+    Promise.race([
+      new Promise<{ event: 'ready' } | LoadResult>((resolve) => child.once('message', resolve as never)),
+      exited,
+    ]);
+  const ready = await next();
+  if (ready.event !== 'ready') throw new Error(`load generator: unexpected ${JSON.stringify(ready)}`);
+  return {
+    go: async () => {
+      const done = next();
+      child.send('go');
+      const result = await done;
+      if (result.event !== 'done') throw new Error(`load generator: unexpected ${JSON.stringify(result)}`);
+      return result;
+    },
+  };
 }

@@ -341,6 +341,7 @@ contract EnergyMarket is IEnergyMarket, EIP712, Ownable {
 
     /// @dev Checks a settlement (chain, timing, balance, reserve, quorum), then applies it.
     function _settle(Submission memory s, bytes[] calldata signatures) private {
+        if (s.root == bytes32(0)) revert EnergyMarketZeroRoot(s.slot);
         if (s.previousSlot != _lastSlot) revert EnergyMarketWrongPreviousSlot(s.previousSlot, _lastSlot);
         if (s.slot <= s.previousSlot) revert EnergyMarketSlotNotAfterPrevious(s.slot, s.previousSlot);
         uint256 end = slotEnd(s.slot);

@@ -367,6 +367,17 @@ contract EnergyMarketTest is EnergyMarketFixture {
         market.settle(SLOT, 0, bytes32(uint256(1)), 0, 0, STATEMENT, new bytes[](0));
     }
 
+    function test_settle_revertsOnAZeroRootEvenWithAQuorum() public {
+        _deposit(alice, SLOT, 1000);
+        _afterSlot(SLOT);
+        bytes[] memory sigs = _signSettlement(SLOT, bytes32(0), 1000, 0, STATEMENT);
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyMarketZeroRoot.selector, SLOT));
+        market.settle(SLOT, 0, bytes32(0), 1000, 0, STATEMENT, sigs);
+        // Nothing moved: the slot is still open to settle, its escrow still held.
+        assertEq(market.rootOf(SLOT), bytes32(0));
+        assertEq(market.escrowOf(SLOT, alice), 1000);
+    }
+
     function test_settle_revertsWhenTheTotalDoesNotGrowByEscrowPlusDraw() public {
         _deposit(alice, SLOT, 1000);
         _fundReserve(50);

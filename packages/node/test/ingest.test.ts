@@ -14,6 +14,15 @@ const inactive = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(3));
 const stranger = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(4));
 const params = new Map<string, bigint>([['ingest.maxSkewMs', 60_000n]]);
 
+/** A promise with its resolve function: a gate a test opens when it wants. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => {
+    open = r;
+  });
+  return { promise, open };
+}
+
 function heartbeat(k = key, over: Partial<UnsignedEnvelope> = {}): Envelope {
   return signEnvelope(
     {
@@ -267,6 +276,89 @@ describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
     expect(await small.ingestBatch([heartbeat(p256, { seq: 1 })])).toEqual([
       { index: 0, status: 'accepted', seq: 1 },
     ]);
+  });
+
+  it('stores the canonical body byte for byte: quotes, backslashes, control characters and non-ASCII', async () => {
+    const firmware = 'v"1\\2\n\u0001 é 😀';
+    const v = await ingestor.ingestBatch([heartbeat(key, { body: { uptimeSeconds: 1, firmware } })]);
+    expect(v).toEqual([{ index: 0, status: 'accepted', seq: 1 }]);
+    const [row] = await stored();
+    expect(row!.body).toBe(`{"firmware":${JSON.stringify(firmware)},"uptimeSeconds":1}`);
+    expect(JSON.parse(row!.body).firmware).toBe(firmware);
+  });
+
+  it('commits concurrent batches in the order they were made, whatever order their signatures are checked in', async () => {
+    const firstChecked = gate();
+    let calls = 0;
+    const pool = {
+      size: 1,
+      async verify(items: unknown[]) {
+        // The first batch's signatures take longer than the second's.
+        if (calls++ === 0) await firstChecked.promise;
+        return items.map(() => true);
+      },
+      async close() {},
+    } as unknown as VerifyPool;
+    const ordered = new Ingestor({
+      db: store.db,
+      devices,
+      modules: [uptime],
+      params: () => params,
+      log: silentLog,
+      metrics: newMetrics(),
+      now: () => NOW,
+      verifyPool: pool,
+    });
+    const first = ordered.ingestBatch([heartbeat(key, { seq: 1 })]);
+    const second = ordered.ingestBatch([heartbeat(key, { seq: 2 }), heartbeat(p256, { seq: 1 })]);
+    let secondDone = false;
+    void second.then(() => (secondDone = true));
+    await new Promise((r) => setTimeout(r, 50));
+    // Checked, but behind the first batch: not committed, not answered.
+    expect(secondDone).toBe(false);
+    expect(await stored()).toEqual([]);
+    firstChecked.open();
+    expect(await first).toEqual([{ index: 0, status: 'accepted', seq: 1 }]);
+    expect(await second).toEqual([
+      { index: 0, status: 'accepted', seq: 2 },
+      { index: 1, status: 'accepted', seq: 1 },
+    ]);
+    expect((await stored()).map((r) => [r.device_id, Number(r.seq)])).toEqual([
+      [key.deviceId, 1],
+      [key.deviceId, 2],
+      [p256.deviceId, 1],
+    ]);
+  });
+
+  it('lets the batches after a batch whose signature check failed commit', async () => {
+    let calls = 0;
+    const pool = {
+      size: 1,
+      async verify(items: unknown[]) {
+        if (calls++ === 0) {
+          await new Promise((r) => setTimeout(r, 20));
+          throw new Error('verify worker died');
+        }
+        return items.map(() => true);
+      },
+      async close() {},
+    } as unknown as VerifyPool;
+    const failing = new Ingestor({
+      db: store.db,
+      devices,
+      modules: [uptime],
+      params: () => params,
+      log: silentLog,
+      metrics: newMetrics(),
+      now: () => NOW,
+      verifyPool: pool,
+    });
+    const first = failing.ingestBatch([heartbeat(key, { seq: 1 })]);
+    const second = failing.ingestBatch([heartbeat(p256, { seq: 4 })]);
+    await expect(first).rejects.toThrow('verify worker died');
+    expect(await second).toEqual([{ index: 0, status: 'accepted', seq: 4 }]);
+    expect(failing.inFlight).toBe(0);
+    expect((await stored()).map((r) => [r.device_id, Number(r.seq)])).toEqual([[p256.deviceId, 4]]);
   });
 
   it('verifies signatures in a worker pool with the same verdicts', async () => {

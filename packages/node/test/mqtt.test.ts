@@ -499,6 +499,83 @@ describe('UpMessageHandler', () => {
     });
   });
 
+  it('starts the next ingest call while the previous one is still running, and answers each message from its own call', async () => {
+    const held = gate();
+    const calls: number[][] = [];
+    const handler = new UpMessageHandler({
+      log: silentLog,
+      maxWaitMs: 0,
+      ingestBatch: async (inputs) => {
+        calls.push(inputs.map((e) => (e as Envelope).seq));
+        await held.promise;
+        return inputs.map((e, index) => ({ index, status: 'accepted', seq: (e as Envelope).seq }));
+      },
+    });
+    const send = (seq: number) =>
+      handler.handle(mqttUpTopic(alice.deviceId), Buffer.from(JSON.stringify(heartbeat(alice, seq))));
+    const first = send(1);
+    await until('the first call', () => calls.length === 1);
+    const second = send(2);
+    await until('the second call, the first still running', () => calls.length === 2);
+    // Two calls are running: the third message waits for one of them.
+    const third = send(3);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toEqual([[1], [2]]);
+    held.open();
+    expect((await first)?.message).toEqual({ results: [{ index: 0, status: 'accepted', seq: 1 }] });
+    expect((await second)?.message).toEqual({ results: [{ index: 0, status: 'accepted', seq: 2 }] });
+    expect((await third)?.message).toEqual({ results: [{ index: 0, status: 'accepted', seq: 3 }] });
+    expect(calls).toEqual([[1], [2], [3]]);
+  });
+
+  it('makes one ingest call at a time with maxConcurrentBatches 1', async () => {
+    const held = gate();
+    const calls: number[] = [];
+    const handler = new UpMessageHandler({
+      log: silentLog,
+      maxWaitMs: 0,
+      maxConcurrentBatches: 1,
+      ingestBatch: async (inputs) => {
+        calls.push(inputs.length);
+        if (calls.length === 1) await held.promise;
+        return inputs.map((e, index) => ({ index, status: 'accepted', seq: (e as Envelope).seq }));
+      },
+    });
+    const send = (seq: number) =>
+      handler.handle(mqttUpTopic(alice.deviceId), Buffer.from(JSON.stringify(heartbeat(alice, seq))));
+    const first = send(1);
+    await until('the first call', () => calls.length === 1);
+    const rest = [send(2), send(3)];
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toEqual([1]);
+    held.open();
+    await Promise.all([first, ...rest]);
+    // The two that waited went together.
+    expect(calls).toEqual([1, 2]);
+  });
+
+  it('starts no later ingest call while an earlier one waits on OVERLOADED', async () => {
+    let refusals = 2;
+    const calls: number[] = [];
+    const handler = new UpMessageHandler({
+      log: silentLog,
+      maxWaitMs: 0,
+      ingestBatch: async (inputs): Promise<EnvelopeVerdict[]> => {
+        const seq = (inputs[0] as Envelope).seq;
+        calls.push(seq);
+        if (seq === 1 && refusals-- > 0) throw new OverloadedError('full');
+        return inputs.map((e, index) => ({ index, status: 'accepted', seq: (e as Envelope).seq }));
+      },
+    });
+    const send = (seq: number) =>
+      handler.handle(mqttUpTopic(alice.deviceId), Buffer.from(JSON.stringify(heartbeat(alice, seq))));
+    const first = send(1);
+    await until('the first refusal', () => calls.length === 1);
+    const second = send(2);
+    await Promise.all([first, second]);
+    expect(calls).toEqual([1, 1, 1, 2]);
+  });
+
   it('ignores topics that are not up topics', async () => {
     const handler = new UpMessageHandler({ log: silentLog, ingestBatch: async () => [] });
     expect(await handler.handle('groundwork/v1/x/down', Buffer.from('{}'))).toBe(undefined);

@@ -40,7 +40,7 @@ interface IEnergyMarket {
     /// @param root The Merkle root of (account, cumulative amount) leaves.
     /// @param total The sum of the leaves: the previous total plus the slot's escrow plus `gridDraw`.
     /// @param gridDraw The amount taken from the grid reserve.
-    /// @param statementHash keccak256 of the published settlement statement, for re-computing the slot.
+    /// @param statementHash SHA-256 of the published settlement statement (docs/ENERGY.md), for re-computing the slot.
     /// @param signers The oracles whose signatures were accepted, ascending.
     event SlotSettled(
         uint64 indexed slot,
@@ -124,6 +124,11 @@ interface IEnergyMarket {
     /// @notice A settlement with nothing in it (no escrow and no grid draw).
     /// @param slot The slot.
     error EnergyMarketNothingToSettle(uint64 slot);
+
+    /// @notice A settlement with a zero root: zero is how `rootOf` says "not settled", so such a
+    /// settlement would leave the slot's escrow reclaimable after it had been paid out.
+    /// @param slot The slot.
+    error EnergyMarketZeroRoot(uint64 slot);
 
     /// @notice Fewer signatures than the oracle threshold.
     /// @param signatures The number of signatures given.
@@ -225,7 +230,7 @@ interface IEnergyMarket {
     /// @param root The Merkle root of (account, cumulative amount) leaves.
     /// @param total The sum of the leaves.
     /// @param gridDraw The amount taken from the grid reserve.
-    /// @param statementHash keccak256 of the published settlement statement.
+    /// @param statementHash SHA-256 of the published settlement statement (docs/ENERGY.md).
     /// @param signatures 65-byte oracle signatures, sorted by signer address ascending.
     function settle(
         uint64 slot,
@@ -269,7 +274,7 @@ interface IEnergyMarket {
     /// @param root The Merkle root.
     /// @param total The sum of the leaves.
     /// @param gridDraw The amount taken from the grid reserve.
-    /// @param statementHash keccak256 of the settlement statement.
+    /// @param statementHash SHA-256 of the settlement statement (docs/ENERGY.md).
     /// @return The digest.
     function settlementDigest(
         uint64 slot,

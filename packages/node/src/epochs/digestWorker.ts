@@ -9,14 +9,20 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { StoreSource } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
-import { digestInputs } from './prepare.ts';
+import { digestInputs } from './digest.ts';
 
 const { source, startMs, endMs } = workerData as { source: StoreSource; startMs: number; endMs: number };
+function openSqlite(path: string): SqliteDatabase.Database {
+  const sqlite = new SqliteDatabase(path, { readonly: true });
+  // The digest sorts every contribution of the window: let the sorter work in memory.
+  sqlite.pragma('cache_size = -262144');
+  sqlite.pragma('temp_store = MEMORY');
+  return sqlite;
+}
+
 const db =
   'sqlitePath' in source
-    ? new Kysely<Database>({
-        dialect: new SqliteDialect({ database: new SqliteDatabase(source.sqlitePath, { readonly: true }) }),
-      })
+    ? new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(source.sqlitePath) }) })
     : new Kysely<Database>({
         dialect: new PostgresDialect({
           pool: new pg.Pool({

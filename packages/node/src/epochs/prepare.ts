@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { Address, Hex } from 'viem';
 import type { EpochWindow, GroundworkModule, Params } from '../modules/types.ts';
@@ -8,41 +7,11 @@ import { type Db, dialectOf, type StoreSource } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import { BUNDLE_FORMAT, type BundleInputs, type BundleResult, bundleChunks, computeEpoch } from './bundle.ts';
 import { writeBundleFile } from './bundleFile.ts';
+import { digestInputs } from './digest.ts';
+
+export { digestInputs };
 
 const isSqlite = (db: Db) => dialectOf(db) === 'sqlite';
-
-/**
- * Streams the epoch's accepted contributions (device, seq, sig), ordered by
- * device then seq, into SHA-256 — the bundle's `inputsDigest`, binding the
- * published inputs to the signed envelopes they came from (docs/REWARDS.md).
- * The lines are concatenated in SQL, a few hundred groups of devices (by id
- * prefix) per query, so JavaScript handles a few hundred strings rather than
- * a row per envelope.
- */
-export async function digestInputs(
-  db: Db,
-  startMs: number,
-  endMs: number,
-): Promise<{ digest: Hex; count: number }> {
-  const h = createHash('sha256');
-  let count = 0;
-  // Groups by the first three hex digits of the id: each group's ids sort
-  // together, so groups in key order, each in (device, seq) order, are the
-  // whole list in (device, seq) order.
-  const { rows } = await sql<{ k: string; s: string; n: number | string }>`
-    select substr(c.device_id, 1, 5) as k,
-           string_agg(c.device_id || ':' || e.seq || ':' || e.sig || ${'\n'}, '' order by c.device_id, e.seq) as s,
-           count(*) as n
-    from contributions c join envelopes e on e.id = c.envelope_id
-    where c.at >= ${startMs} and c.at < ${endMs}
-    group by substr(c.device_id, 1, 5)
-    order by k`.execute(db);
-  for (const r of rows) {
-    h.update(r.s, 'utf8');
-    count += Number(r.n);
-  }
-  return { digest: `0x${h.digest('hex')}`, count };
-}
 
 /** A module's active devices with the account each pays, sorted by id (one JSON value from SQL). */
 async function activeDevices(db: Db, module: string): Promise<{ deviceId: string; beneficiary: string }[]> {
@@ -198,7 +167,7 @@ export async function persistCumulative(
 }
 
 /** Reward lines per transaction when indexing them. */
-const LINES_PER_TX = 25_000;
+const LINES_PER_TX = 10_000;
 
 /**
  * Indexes an epoch's reward lines for the API (`reward_lines`), after the
@@ -238,7 +207,7 @@ export async function indexRewardLines(db: Db, epoch: number, lines: BundleResul
 const DIGEST_WORKER_URL = new URL('./digestWorker.mjs', import.meta.url);
 
 /** Contributions in a window above which the digest runs in a worker thread. */
-export const DIGEST_WORKER_THRESHOLD = 100_000;
+export const DIGEST_WORKER_THRESHOLD = 500_000;
 
 /**
  * `digestInputs` for the epoch closer: in a worker thread with its own

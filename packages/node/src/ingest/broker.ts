@@ -228,14 +228,36 @@ function limitPacketSize(socket: Socket, maxBytes: number, onTooLarge: (bytes: n
   let multiplier = 1;
   let lengthBytes = 0;
   let body = 0;
+  // Everything written in one tick — a packet's pieces, the PUBACKs of every
+  // message one commit answered — leaves in one system call.
+  let corked = false;
+  const send = (chunks: Buffer[], callback: (err?: Error | null) => void) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        corked = false;
+        socket.uncork();
+      });
+    }
+    let ok = true;
+    for (const chunk of chunks) ok = socket.write(chunk);
+    if (ok) callback();
+    else socket.once('drain', () => callback());
+  };
   const conn = new Duplex({
     readableHighWaterMark: 64 * 1024,
     read() {
       socket.resume();
     },
     write(chunk: Buffer, _encoding, callback) {
-      if (socket.write(chunk)) callback();
-      else socket.once('drain', () => callback());
+      send([chunk], callback);
+    },
+    writev(chunks, callback) {
+      send(
+        chunks.map((c) => c.chunk as Buffer),
+        callback,
+      );
     },
     final(callback) {
       socket.end();

@@ -1,11 +1,11 @@
 import { type Envelope, parseEnvelope, type ReasonCode, verifyEnvelopeSignature } from '@groundwork/protocol';
-import { sql, type Transaction } from 'kysely';
+import { type RawBuilder, sql, type Transaction } from 'kysely';
 import { OverloadedError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 import type { Metrics } from '../internal/metrics.ts';
 import { Mutex } from '../internal/mutex.ts';
 import type { GroundworkModule, Params } from '../modules/types.ts';
-import type { Db } from '../store/db.ts';
+import { type Db, dialectOf } from '../store/db.ts';
 import type { DeviceDirectory, KnownDevice } from '../store/devices.ts';
 import type { Database } from '../store/schema.ts';
 import type { VerifyPool } from './verifyPool.ts';
@@ -48,8 +48,10 @@ interface RejectionRow {
   kind: string | null;
 }
 
-/** One ingestBatch call waiting for its group commit. */
+/** One ingestBatch call, queued for its group commit from the moment it arrives. */
 interface PendingBatch {
+  /** False until its signatures are checked; the queue commits only from its head up to the first unready batch. */
+  ready: boolean;
   candidates: Candidate[];
   reject: RejectFn;
   rejections: RejectionRow[];
@@ -76,7 +78,10 @@ const MAX_SKEW_PARAM = 'ingest.maxSkewMs';
  * and size → known, active device → signature → seq strictly above the last
  * accepted → clock skew → kind and body against the device's module. An
  * envelope is acknowledged only after its transaction commits; a rejected
- * envelope changes no device state (its seq is not consumed).
+ * envelope changes no device state (its seq is not consumed). Concurrent
+ * `ingestBatch` calls are committed in the order they were made, whatever
+ * order their signature checks finish in, so a caller may start the next
+ * call before the previous one is answered without reordering a device's seqs.
  */
 export class Ingestor {
   readonly #o: IngestorOptions;
@@ -87,10 +92,25 @@ export class Ingestor {
   readonly #queue: PendingBatch[] = [];
   #flushing = false;
   #inFlight = 0;
+  readonly #postgres: boolean;
 
   constructor(options: IngestorOptions) {
     this.#o = options;
     this.#modules = new Map(options.modules.map((m) => [m.id, m]));
+    // The commit's SQL differs between the dialects in one table function (#jsonRows).
+    this.#postgres = dialectOf(options.db) === 'postgres';
+  }
+
+  /**
+   * The rows of a JSON array of arrays as a FROM item `r(value, i)`: each
+   * element and its position. Rows travel as one JSON parameter rather than
+   * as bound values: one short statement to prepare and no parameter limit,
+   * whatever the group size.
+   */
+  #jsonRows(json: string): RawBuilder<unknown> {
+    return this.#postgres
+      ? sql`json_array_elements(CAST(${json} AS json)) WITH ORDINALITY AS r(value, i)`
+      : sql`(SELECT value, key AS i FROM json_each(${json})) AS r`;
   }
 
   /** Verifies and stores a batch; returns one verdict per input, in input order. */
@@ -120,6 +140,13 @@ export class Ingestor {
     const rejectionsToLog: RejectionRow[] = [];
     const candidates: Candidate[] = [];
     const unverified: (Candidate & { signingBytes: Uint8Array })[] = [];
+    // Its place in the commit order is taken now, before the signature checks.
+    let resolveBatch!: () => void;
+    let failBatch!: (err: Error) => void;
+    const committed = new Promise<void>((resolve, fail) => {
+      resolveBatch = resolve;
+      failBatch = fail;
+    });
 
     const reject = (index: number, reason: ReasonCode, device?: KnownDevice, env?: Envelope, detail = '') => {
       verdicts[index] = { index, status: 'rejected', reason };
@@ -162,54 +189,71 @@ export class Ingestor {
       });
     }
 
-    // Signatures: in the worker pool when there is one (the expensive part, off the main thread).
-    const pool = this.#o.verifyPool;
-    const valid = pool
-      ? await pool.verify(
-          unverified.map((u) => ({
-            keyType: u.device.keyType,
-            publicKey: u.device.rawPublicKey,
-            message: u.signingBytes,
-            signature: Buffer.from(u.envelope.sig.slice(2), 'hex'),
-          })),
-        )
-      : unverified.map((u) =>
-          verifyEnvelopeSignature(u.envelope, u.device.keyType, u.device.publicKey, u.signingBytes),
-        );
-    for (let i = 0; i < unverified.length; i++) {
-      const u = unverified[i]!;
-      if (valid[i]) candidates.push(u);
-      else reject(u.index, 'BAD_SIGNATURE', u.device, u.envelope);
-    }
+    const batch: PendingBatch = {
+      ready: false,
+      candidates,
+      reject,
+      rejections: rejectionsToLog,
+      verdicts,
+      resolve: resolveBatch,
+      fail: failBatch,
+    };
+    this.#queue.push(batch);
 
-    await new Promise<void>((resolve, fail) => {
-      const batch: PendingBatch = {
-        candidates,
-        reject,
-        rejections: rejectionsToLog,
-        verdicts,
-        resolve,
-        fail,
-      };
-      for (const c of candidates) c.batch = batch;
-      this.#queue.push(batch);
-      if (!this.#flushing) {
-        this.#flushing = true;
-        void this.#commitLock.run(() => this.#flush());
+    // Signatures: in the worker pool when there is one (the expensive part, off the main thread).
+    try {
+      const pool = this.#o.verifyPool;
+      const valid = pool
+        ? await pool.verify(
+            unverified.map((u) => ({
+              keyType: u.device.keyType,
+              publicKey: u.device.rawPublicKey,
+              message: u.signingBytes,
+              signature: Buffer.from(u.envelope.sig.slice(2), 'hex'),
+            })),
+          )
+        : unverified.map((u) =>
+            verifyEnvelopeSignature(u.envelope, u.device.keyType, u.device.publicKey, u.signingBytes),
+          );
+      for (let i = 0; i < unverified.length; i++) {
+        const u = unverified[i]!;
+        if (valid[i]) {
+          u.batch = batch;
+          candidates.push(u);
+        } else reject(u.index, 'BAD_SIGNATURE', u.device, u.envelope);
       }
-    });
+    } catch (err) {
+      // Out of the queue, or it would hold back every later batch.
+      this.#queue.splice(this.#queue.indexOf(batch), 1);
+      this.#kickFlush();
+      throw err;
+    }
+    batch.ready = true;
+    this.#kickFlush();
+    await committed;
 
     this.#o.metrics.ingestBatchSeconds.observe((performance.now() - started) / 1000);
     return verdicts;
   }
 
+  #kickFlush(): void {
+    if (this.#flushing || !this.#queue[0]?.ready) return;
+    this.#flushing = true;
+    void this.#commitLock.run(() => this.#flush());
+  }
+
   /**
-   * Group commit: every batch that arrived while the previous transaction was
-   * committing goes into the next one — one fsync for many requests.
+   * Group commit: the ready batches at the head of the queue — every one that
+   * became ready while the previous transaction was committing — go into the
+   * next transaction, one fsync for many requests. A batch still in its
+   * signature checks stops the group there: batches commit in arrival order.
    */
   async #flush(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const group = this.#queue.splice(0);
+    for (;;) {
+      let n = 0;
+      while (n < this.#queue.length && this.#queue[n]!.ready) n++;
+      if (n === 0) break;
+      const group = this.#queue.splice(0, n);
       try {
         await this.#commitGroup(group);
         for (const b of group) b.resolve();
@@ -275,22 +319,23 @@ export class Ingestor {
           `another ingest process accepted seq ${last}`,
         ),
       );
-      for (let i = 0; i < committed.length; i += 1000) {
-        // 1000 envelopes × 7 columns stays under SQLite's 32,766 bound parameters.
-        await trx
-          .insertInto('envelopes')
-          .values(
-            committed.slice(i, i + 1000).map((c) => ({
-              device_id: c.envelope.device,
-              seq: c.envelope.seq,
-              time: c.envelope.time,
-              received_at: receivedAt,
-              kind: c.envelope.kind,
-              body: c.body,
-              sig: c.envelope.sig,
-            })),
-          )
-          .execute();
+      if (committed.length > 0) {
+        const rows = JSON.stringify(
+          committed.map((c) => [
+            c.envelope.device,
+            c.envelope.seq,
+            c.envelope.time,
+            c.envelope.kind,
+            c.body,
+            c.envelope.sig,
+          ]),
+        );
+        await sql`
+          INSERT INTO envelopes (device_id, seq, time, received_at, kind, body, sig)
+          SELECT r.value->>0, CAST(r.value->>1 AS BIGINT), CAST(r.value->>2 AS BIGINT),
+            CAST(${receivedAt} AS BIGINT), r.value->>3, r.value->>4, r.value->>5
+          FROM ${this.#jsonRows(rows)}
+          ORDER BY r.i`.execute(trx);
       }
       const rejections = group.flatMap((b) => b.rejections);
       for (let i = 0; i < rejections.length; i += 1000) {
@@ -332,11 +377,11 @@ export class Ingestor {
         if (r) r.max = c.envelope.seq;
         else ranges.set(c.envelope.device, { min: c.envelope.seq, max: c.envelope.seq });
       }
-      const rows = [...ranges].map(
-        ([id, r]) => sql`(${id}, CAST(${r.min} AS BIGINT), CAST(${r.max} AS BIGINT))`,
-      );
+      const rows = JSON.stringify([...ranges].map(([id, r]) => [id, r.min, r.max]));
       const updated = await sql<{ device_id: string }>`
-        WITH v(device_id, min_seq, max_seq) AS (VALUES ${sql.join(rows)})
+        WITH v(device_id, min_seq, max_seq) AS (
+          SELECT r.value->>0, CAST(r.value->>1 AS BIGINT), CAST(r.value->>2 AS BIGINT) FROM ${this.#jsonRows(rows)}
+        )
         UPDATE device_seq SET last_seq = v.max_seq FROM v
         WHERE device_seq.device_id = v.device_id AND device_seq.last_seq < v.min_seq
         RETURNING device_seq.device_id`.execute(trx);

@@ -93,6 +93,11 @@ export interface UpMessageHandlerOptions {
   maxBatchEnvelopes?: number;
   /** How long the first message of an idle group waits for company, in ms. Default 2; 0 = next tick. */
   maxWaitMs?: number;
+  /**
+   * Most `ingestBatch` calls at once. Default 2: one batch's signatures are
+   * checked while the previous batch commits. 1 = strictly one after another.
+   */
+  maxConcurrentBatches?: number;
   /** Largest payload taken, in bytes. Default `LIMITS.maxRequestBytes`. */
   maxPayloadBytes?: number;
 }
@@ -105,6 +110,7 @@ interface GroupOptions {
   log: Logger;
   maxBatch: number;
   maxWaitMs: number;
+  maxCalls: number;
 }
 
 interface Job {
@@ -115,17 +121,22 @@ interface Job {
 
 /**
  * Group commit in front of `ingestBatch`: messages that arrive within
- * `maxWaitMs` of each other, or while the previous call is still running, go
- * to ingest as one batch. One call at a time, so one worker hands a device's
- * messages to ingest in the order they arrived.
+ * `maxWaitMs` of each other, or while a call is running, go to ingest as one
+ * batch. Up to `maxCalls` calls run at once, so the signatures of one batch
+ * are checked (in the verify workers) while the previous one commits (on this
+ * thread). Calls are made in arrival order and ingest commits them in the
+ * order they were made, and no call is started while an earlier one waits on
+ * OVERLOADED, so a device's messages reach the store in the order they arrived.
  */
 class IngestGroups {
   readonly #o: GroupOptions;
   readonly #jobs: Job[] = [];
   #queued = 0;
   #running = 0;
-  #busy = false;
-  #timer: NodeJS.Timeout | undefined;
+  #calls = 0;
+  /** Calls waiting to retry after OVERLOADED: no later call may start meanwhile. */
+  #holding = 0;
+  #timer: (() => void) | undefined;
   #closed = false;
   #idle: (() => void)[] = [];
   batches = 0;
@@ -143,7 +154,7 @@ class IngestGroups {
     return new Promise((resolve, reject) => {
       this.#jobs.push({ items, resolve, reject });
       this.#queued += items.length;
-      this.#kick();
+      this.#kick(false);
     });
   }
 
@@ -157,81 +168,92 @@ class IngestGroups {
     this.#closed = true;
   }
 
-  #kick(): void {
-    if (this.#busy || this.#jobs.length === 0) return;
-    if (this.#queued >= this.#o.maxBatch || this.#o.maxWaitMs <= 0) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      if (this.#o.maxWaitMs <= 0) setImmediate(() => void this.#run());
-      else void this.#run();
-      return;
+  /**
+   * Schedules the next call if one may start: at once for a full batch or for
+   * jobs that waited through a call (`waited`), else after `maxWaitMs`. A call
+   * always starts from a timer of its own, never synchronously: by then a call
+   * that ingest refused with OVERLOADED is already holding the others back.
+   */
+  #kick(waited: boolean): void {
+    if (this.#jobs.length === 0 || this.#calls >= this.#o.maxCalls || this.#holding > 0) return;
+    if (waited || this.#queued >= this.#o.maxBatch) {
+      this.#timer?.();
+      this.#timer = this.#schedule(0, () => this.#start());
+    } else {
+      this.#timer ??= this.#schedule(this.#o.maxWaitMs, () => this.#start());
     }
-    this.#timer ??= setTimeout(() => {
-      this.#timer = undefined;
-      void this.#run();
-    }, this.#o.maxWaitMs);
   }
 
-  async #run(): Promise<void> {
-    if (this.#busy) return;
-    this.#busy = true;
-    clearTimeout(this.#timer);
+  #start(): void {
     this.#timer = undefined;
-    try {
-      // Jobs that arrived during a call have waited at least that long: they
-      // go in the next call right away, so batches grow with the load.
-      while (this.#jobs.length > 0) {
-        const group: Job[] = [];
-        let n = 0;
-        while (this.#jobs.length > 0) {
-          const next = this.#jobs[0]!;
-          if (group.length > 0 && n + next.items.length > this.#o.maxBatch) break;
-          this.#jobs.shift();
-          group.push(next);
-          n += next.items.length;
-        }
-        this.#queued -= n;
-        this.#running = n;
-        await this.#ingest(group);
-        this.#running = 0;
-        this.batches++;
-      }
-    } finally {
-      this.#busy = false;
-      this.#running = 0;
-      if (this.pending === 0) for (const r of this.#idle.splice(0)) r();
-      else this.#kick();
+    if (this.#jobs.length === 0 || this.#calls >= this.#o.maxCalls || this.#holding > 0) return;
+    const group: Job[] = [];
+    let n = 0;
+    while (this.#jobs.length > 0) {
+      const next = this.#jobs[0]!;
+      if (group.length > 0 && n + next.items.length > this.#o.maxBatch) break;
+      this.#jobs.shift();
+      group.push(next);
+      n += next.items.length;
     }
+    this.#queued -= n;
+    this.#running += n;
+    this.#calls++;
+    void this.#ingest(group).finally(() => {
+      this.#calls--;
+      this.#running -= n;
+      this.batches++;
+      if (this.pending === 0) for (const r of this.#idle.splice(0)) r();
+      // Jobs that arrived during the call have waited at least that long: they go now.
+      this.#kick(true);
+    });
+    // What is left may be the next call: a full batch at once, anything else after maxWaitMs.
+    this.#kick(false);
+  }
+
+  /** Runs `fn` after `ms` (0: after the pending I/O callbacks); returns its cancel function. */
+  #schedule(ms: number, fn: () => void): () => void {
+    if (ms <= 0) {
+      const t = setImmediate(fn);
+      return () => clearImmediate(t);
+    }
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
   }
 
   async #ingest(group: Job[]): Promise<void> {
     const inputs = group.flatMap((j) => j.items);
-    let overloadLogged = false;
-    for (;;) {
-      try {
-        const verdicts = await this.#o.ingestBatch(inputs);
-        let offset = 0;
-        for (const j of group) {
-          const base = offset;
-          j.resolve(
-            verdicts.slice(base, base + j.items.length).map((v) => ({ ...v, index: v.index - base })),
-          );
-          offset += j.items.length;
+    let holding = false;
+    try {
+      for (;;) {
+        try {
+          const verdicts = await this.#o.ingestBatch(inputs);
+          let offset = 0;
+          for (const j of group) {
+            const base = offset;
+            j.resolve(
+              verdicts.slice(base, base + j.items.length).map((v) => ({ ...v, index: v.index - base })),
+            );
+            offset += j.items.length;
+          }
+          return;
+        } catch (err) {
+          // Ingest is full (HTTP traffic shares it): keep the messages, unacknowledged,
+          // and try again; meanwhile no more are read, which is the back-pressure.
+          if ((err as { code?: unknown }).code === 'OVERLOADED' && !this.#closed) {
+            if (!holding)
+              this.#o.log.warn({ msg: 'ingest overloaded; holding mqtt messages', envelopes: inputs.length });
+            if (!holding) this.#holding++;
+            holding = true;
+            await new Promise((r) => setTimeout(r, OVERLOAD_RETRY_MS));
+            continue;
+          }
+          for (const j of group) j.reject(err);
+          return;
         }
-        return;
-      } catch (err) {
-        // Ingest is full (HTTP traffic shares it): keep the messages, unacknowledged,
-        // and try again; meanwhile no more are read, which is the back-pressure.
-        if ((err as { code?: unknown }).code === 'OVERLOADED' && !this.#closed) {
-          if (!overloadLogged)
-            this.#o.log.warn({ msg: 'ingest overloaded; holding mqtt messages', envelopes: inputs.length });
-          overloadLogged = true;
-          await new Promise((r) => setTimeout(r, OVERLOAD_RETRY_MS));
-          continue;
-        }
-        for (const j of group) j.reject(err);
-        return;
       }
+    } finally {
+      if (holding) this.#holding--;
     }
   }
 }
@@ -272,6 +294,7 @@ export class UpMessageHandler {
       log: o.log,
       maxBatch: Math.max(1, o.maxBatchEnvelopes ?? LIMITS.maxBatchEnvelopes),
       maxWaitMs: o.maxWaitMs ?? 2,
+      maxCalls: Math.max(1, o.maxConcurrentBatches ?? 2),
     });
   }
 

@@ -10,9 +10,49 @@ export interface VerifyItem {
   signature: Uint8Array;
 }
 
+/**
+ * A batch as it travels to a worker: every item's key, signature and message
+ * back to back in one buffer that is transferred, not copied — one object to
+ * post however many items, instead of four per item for the structured clone.
+ */
 export interface VerifyBatchRequest {
   id: number;
-  items: VerifyItem[];
+  /** Per item: 1 ed25519, 2 p256. */
+  keyTypes: Uint8Array<ArrayBuffer>;
+  /** Per item: byte lengths of its key, signature and message, in that order. */
+  lengths: Uint32Array<ArrayBuffer>;
+  /** Per item: key, signature, message. */
+  data: Uint8Array<ArrayBuffer>;
+}
+
+const KEY_TYPE_CODES: Record<KeyType, number> = { ed25519: 1, p256: 2 };
+
+/** Packs items into one {@link VerifyBatchRequest}. */
+export function packVerifyBatch(id: number, items: readonly VerifyItem[]): VerifyBatchRequest {
+  const n = items.length;
+  const keyTypes = new Uint8Array(n);
+  const lengths = new Uint32Array(3 * n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const it = items[i]!;
+    keyTypes[i] = KEY_TYPE_CODES[it.keyType];
+    lengths[3 * i] = it.publicKey.byteLength;
+    lengths[3 * i + 1] = it.signature.byteLength;
+    lengths[3 * i + 2] = it.message.byteLength;
+    total += it.publicKey.byteLength + it.signature.byteLength + it.message.byteLength;
+  }
+  // A buffer of its own (not a slice of Node's shared pool), since it is transferred.
+  const data = new Uint8Array(total);
+  let pos = 0;
+  for (const it of items) {
+    data.set(it.publicKey, pos);
+    pos += it.publicKey.byteLength;
+    data.set(it.signature, pos);
+    pos += it.signature.byteLength;
+    data.set(it.message, pos);
+    pos += it.message.byteLength;
+  }
+  return { id, keyTypes, lengths, data };
 }
 
 // Kept apart from `new Worker(…)` so bundlers (the dashboard's Vite build, which
@@ -73,7 +113,8 @@ export class VerifyPool {
       parts.push(
         new Promise<Uint8Array>((resolve, reject) => {
           this.#pending.set(id, { resolve, reject });
-          lane.worker.postMessage({ id, items: slice } satisfies VerifyBatchRequest);
+          const req = packVerifyBatch(id, slice);
+          lane.worker.postMessage(req, [req.keyTypes.buffer, req.lengths.buffer, req.data.buffer]);
         }),
       );
     }

@@ -23,11 +23,16 @@ function keyOf(keyType: KeyType, raw: Uint8Array): KeyObject {
 }
 
 parentPort!.on('message', (req: VerifyBatchRequest) => {
-  const ok = new Uint8Array(req.items.length);
-  for (let i = 0; i < req.items.length; i++) {
-    const it = req.items[i]!;
+  const { keyTypes, lengths, data } = req;
+  const ok = new Uint8Array(keyTypes.length);
+  let pos = 0;
+  for (let i = 0; i < keyTypes.length; i++) {
+    const key = data.subarray(pos, (pos += lengths[3 * i]!));
+    const signature = data.subarray(pos, (pos += lengths[3 * i + 1]!));
+    const message = data.subarray(pos, (pos += lengths[3 * i + 2]!));
+    const keyType: KeyType = keyTypes[i] === 1 ? 'ed25519' : 'p256';
     try {
-      ok[i] = verifyBytes(it.keyType, keyOf(it.keyType, it.publicKey), it.message, it.signature) ? 1 : 0;
+      ok[i] = verifyBytes(keyType, keyOf(keyType, key), message, signature) ? 1 : 0;
     } catch {
       ok[i] = 0;
     }

@@ -232,24 +232,29 @@ function normaliseModule(m: ModuleScores, index: number): NormalisedModule {
 
 /** The validated, lowercased line of one device, amount 0 for now. */
 function lineOf(module: string, d: DeviceScore, modulePath: string, index: number): RewardLine {
-  // Paths are built only on error: a million template strings would cost more than the rest.
-  const path = () => `${modulePath}.devices[${index}]`;
-  if (d === null || typeof d !== 'object') throw new RewardInputInvalidError(path(), 'an object', d);
+  // Paths are built only on error (no closure, no string per device): a million of
+  // either would cost more than the rest.
+  if (d === null || typeof d !== 'object')
+    throw new RewardInputInvalidError(devicePath(modulePath, index), 'an object', d);
   if (typeof d.deviceId !== 'string' || !DEVICE_ID.test(d.deviceId)) {
-    throw new RewardInputInvalidError(`${path()}.deviceId`, '0x-prefixed hex', d.deviceId);
+    throw new RewardInputInvalidError(
+      `${devicePath(modulePath, index)}.deviceId`,
+      '0x-prefixed hex',
+      d.deviceId,
+    );
   }
   if (typeof d.beneficiary !== 'string' || !ADDRESS.test(d.beneficiary)) {
     throw new RewardInputInvalidError(
-      `${path()}.beneficiary`,
+      `${devicePath(modulePath, index)}.beneficiary`,
       'a 0x-prefixed 20-byte hex address',
       d.beneficiary,
     );
   }
   if (typeof d.score !== 'bigint' || d.score < 0n) {
-    throw new RewardInputInvalidError(`${path()}.score`, 'a bigint >= 0', d.score);
+    throw new RewardInputInvalidError(`${devicePath(modulePath, index)}.score`, 'a bigint >= 0', d.score);
   }
   if (typeof d.reason !== 'string')
-    throw new RewardInputInvalidError(`${path()}.reason`, 'a string', d.reason);
+    throw new RewardInputInvalidError(`${devicePath(modulePath, index)}.reason`, 'a string', d.reason);
   const line: RewardLine = {
     deviceId: d.deviceId.toLowerCase() as `0x${string}`,
     module,
@@ -258,14 +263,18 @@ function lineOf(module: string, d: DeviceScore, modulePath: string, index: numbe
     amount: 0n,
     reason: d.reason,
   };
-  if (d.detail !== undefined) line.detail = normaliseDetail(d.detail, `${path()}.detail`);
+  if (d.detail !== undefined) line.detail = normaliseDetail(d.detail, modulePath, index);
   return line;
 }
 
+function devicePath(modulePath: string, index: number): string {
+  return `${modulePath}.devices[${index}]`;
+}
+
 /** A copy with keys in sorted order, so that key order in the input cannot change the output. */
-function normaliseDetail(detail: RewardDetail, path: string): RewardDetail {
+function normaliseDetail(detail: RewardDetail, modulePath: string, index: number): RewardDetail {
   if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) {
-    throw new RewardInputInvalidError(path, 'an object', detail);
+    throw new RewardInputInvalidError(`${devicePath(modulePath, index)}.detail`, 'an object', detail);
   }
   // Fast path: keys already sorted, values valid, no −0 — the detail is its own normal form.
   const keys = Object.keys(detail);
@@ -282,7 +291,11 @@ function normaliseDetail(detail: RewardDetail, path: string): RewardDetail {
   for (const [key, value] of entries) {
     if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) {
       // NaN and ±Infinity would not survive JSON, and the bundle is JSON.
-      throw new RewardInputInvalidError(`${path}.${key}`, 'a string or a finite number', value);
+      throw new RewardInputInvalidError(
+        `${devicePath(modulePath, index)}.detail.${key}`,
+        'a string or a finite number',
+        value,
+      );
     }
   }
   // JSON has no −0: store 0, so that the bundle round-trips exactly.

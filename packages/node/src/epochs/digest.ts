@@ -1,0 +1,43 @@
+/**
+ * The inputs digest of an epoch (docs/REWARDS.md §4). A file of its own, with
+ * few imports, because the digest worker thread loads it.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Hex } from 'viem';
+import type { Db } from '../store/db.ts';
+
+/**
+ * Streams the epoch's accepted contributions (device, seq, sig), ordered by
+ * device then seq, into SHA-256 — the bundle's `inputsDigest`, binding the
+ * published inputs to the signed envelopes they came from (docs/REWARDS.md).
+ * The lines are concatenated in SQL, a few hundred groups of devices (by id
+ * prefix) per query, so JavaScript handles a few hundred strings rather than
+ * a row per envelope.
+ */
+export async function digestInputs(
+  db: Db,
+  startMs: number,
+  endMs: number,
+): Promise<{ digest: Hex; count: number }> {
+  const h = createHash('sha256');
+  let count = 0;
+  // Groups by the first three hex digits of the id: each group's ids sort
+  // together, so groups in key order, each in (device, seq) order, are the
+  // whole list in (device, seq) order.
+  const { rows } = await sql<{ k: string; s: string; n: number | string }>`
+    select substr(c.device_id, 1, 5) as k,
+           string_agg(c.device_id || ':' || e.seq || ':' || e.sig || ${'\n'}, '' order by c.device_id, e.seq) as s,
+           count(*) as n
+    from contributions c join envelopes e on e.id = c.envelope_id
+    where c.at >= ${startMs} and c.at < ${endMs}
+    group by substr(c.device_id, 1, 5)
+    order by k`.execute(db);
+  for (const r of rows) {
+    h.update(r.s, 'utf8');
+    count += Number(r.n);
+  }
+  return { digest: `0x${h.digest('hex')}`, count };
+}
