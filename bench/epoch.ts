@@ -29,6 +29,12 @@ export interface EpochBenchResult {
   seconds: number;
   /** Indexing the reward lines for the API, after the close. */
   indexSeconds: number;
+  /**
+   * Baseline measured in the same run on the same store: one plain SQL pass
+   * over the window's contributions grouped by device (`count(*) … group by
+   * device_id`) — the floor any per-device aggregation in the database pays.
+   */
+  baselineSeconds: number;
   bundleBytes: number;
   phases: Record<string, number>;
 }
@@ -135,8 +141,14 @@ export async function benchEpoch(o: {
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
     if (Number(indexed.n) !== o.devices) throw new Error(`indexed ${indexed.n} of ${o.devices} lines`);
-    progress(`${o.kind}/${o.devices}: close ${seconds} s, index ${indexSeconds} s ${JSON.stringify(phases)}`);
-    return { devices: o.devices, seconds, indexSeconds, bundleBytes, phases };
+    const b0 = performance.now();
+    await sql`select device_id, count(*) as n from contributions
+      where at >= ${window.startMs} and at < ${window.endMs} group by device_id`.execute(store.db);
+    const baselineSeconds = Number(((performance.now() - b0) / 1000).toFixed(3));
+    progress(
+      `${o.kind}/${o.devices}: close ${seconds} s, index ${indexSeconds} s, baseline ${baselineSeconds} s ${JSON.stringify(phases)}`,
+    );
+    return { devices: o.devices, seconds, indexSeconds, baselineSeconds, bundleBytes, phases };
   } finally {
     await store.close();
     if (o.kind === 'postgres') {

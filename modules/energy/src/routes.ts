@@ -16,6 +16,7 @@ import {
   pricesBetween,
   readsOfMeter,
   recentSettlements,
+  settlementView,
   statementOf,
   withdrawableOf,
 } from './views.ts';
@@ -230,17 +231,7 @@ export async function registerEnergyRoutes(app: FastifyInstance, rt: ModuleRunti
         .where('slot', '=', req.params.slot)
         .executeTakeFirst();
       if (!s) throw new NotFoundError(`settlement of slot ${req.params.slot}`);
-      return {
-        slot: Number(s.slot),
-        previousSlot: Number(s.previous_slot),
-        status: s.status === 'submitted' ? 'settled' : 'computed',
-        root: s.root,
-        total: s.total,
-        gridDraw: s.grid_draw,
-        statementHash: s.statement_hash,
-        tx: s.tx_hash,
-        statement: JSON.parse(s.statement) as unknown,
-      };
+      return { ...settlementView(s), statement: JSON.parse(s.statement) as unknown };
     },
   );
 

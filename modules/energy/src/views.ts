@@ -285,9 +285,22 @@ export async function recentSettlements(dbIn: Db | EnergyDb, slotMs: number, lim
     .orderBy('slot', 'desc')
     .limit(limit)
     .execute();
-  return rows.map((s) => ({
+  return rows.map((s) => ({ ...settlementView(s), start: new Date(Number(s.slot) * slotMs).toISOString() }));
+}
+
+/** A settlement row as the API shows it (statement aside). */
+export function settlementView(s: {
+  slot: number | string;
+  previous_slot: number | string;
+  status: string;
+  root: string;
+  total: string;
+  grid_draw: string;
+  statement_hash: string;
+  tx_hash: string | null;
+}) {
+  return {
     slot: Number(s.slot),
-    start: new Date(Number(s.slot) * slotMs).toISOString(),
     previousSlot: Number(s.previous_slot),
     status: s.status === 'submitted' ? 'settled' : 'computed',
     root: s.root,
@@ -295,5 +308,5 @@ export async function recentSettlements(dbIn: Db | EnergyDb, slotMs: number, lim
     gridDraw: s.grid_draw,
     statementHash: s.statement_hash,
     tx: s.tx_hash,
-  }));
+  };
 }

@@ -1,0 +1,140 @@
+import { join } from 'node:path';
+import type { Hex } from 'viem';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freshStore, STORE_KINDS } from '../../test/helpers.ts';
+import type { ChainClients } from '../chain/clients.ts';
+import type { Deployment } from '../chain/deployment.ts';
+import type { ChainIndexer } from '../chain/indexer.ts';
+import { createLogger } from '../internal/logger.ts';
+import { createMetrics } from '../internal/metrics.ts';
+import type { GroundworkModule } from '../modules/types.ts';
+import type { Store } from '../store/db.ts';
+import type { Verifier } from '../verify/verifier.ts';
+import { BUNDLE_FORMAT, bundleChunks, computeEpoch } from './bundle.ts';
+import { writeBundleFile } from './bundleFile.ts';
+import { EpochCloser } from './closer.ts';
+
+const A = `0x${'a'.repeat(40)}` as Hex;
+const dev = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
+
+const counter: GroundworkModule = {
+  id: 'alpha',
+  description: 'test',
+  kinds: {},
+  parameters: [],
+  verify: () => ({ status: 'accepted', reason: 'OK', contribution: {} }),
+  collectInputs: async () => ({}),
+  score: ({ devices }) => devices.map((d, i) => ({ deviceId: d, score: BigInt(i + 1), reason: 'COUNTED' })),
+};
+
+describe.each(STORE_KINDS)('epoch closer on %s', (kind) => {
+  let store: Store;
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    ({ store, dir, cleanup } = await freshStore(kind));
+  });
+  afterEach(async () => cleanup());
+
+  it('indexes from the bundle the lines of an epoch closed by a run that stopped before indexing them', async () => {
+    // Epoch 1 was closed (bundle written, root recorded) and the process died before its lines were indexed.
+    const inputs = {
+      format: BUNDLE_FORMAT,
+      chainId: 31337,
+      contracts: {
+        distributor: `0x${'01'.repeat(20)}`,
+        parameters: `0x${'02'.repeat(20)}`,
+        schedule: `0x${'03'.repeat(20)}`,
+        registry: `0x${'04'.repeat(20)}`,
+      },
+      epoch: 1,
+      window: { startMs: 0, endMs: 1000 },
+      paramsBlock: 1,
+      params: { 'reward.weight.alpha': '1' },
+      pool: '600',
+      inputsDigest: `0x${'00'.repeat(32)}`,
+      envelopeCount: 0,
+      modules: [
+        {
+          id: 'alpha',
+          weight: '1',
+          devices: [1, 2, 3].map((n) => ({ deviceId: dev(n), beneficiary: A })),
+          inputs: {},
+        },
+      ],
+      previousCumulative: [],
+    } as const;
+    const { output, root, total } = computeEpoch(
+      { ...inputs, modules: [...inputs.modules], previousCumulative: [] },
+      [counter],
+    );
+    const bundlePath = join(dir, 'epoch-000001.jsonl');
+    const { hash } = writeBundleFile(
+      bundlePath,
+      bundleChunks({ ...inputs, modules: [...inputs.modules], previousCumulative: [] }, output, root),
+    );
+    await store.db
+      .insertInto('epochs')
+      .values([
+        {
+          epoch: 1,
+          start_ms: 0,
+          end_ms: 1000,
+          status: 'closed',
+          pool: '600',
+          root,
+          total: total.toString(),
+          epoch_total: '600',
+          bundle_path: bundlePath,
+          bundle_hash: hash,
+          closed_at: 1000,
+        },
+        { epoch: 2, start_ms: 1000, end_ms: 2_000_000_000_000, status: 'open' },
+      ])
+      .execute();
+    await store.db.updateTable('epochs').set({ lines_indexed: 0 }).where('epoch', '=', 1).execute();
+
+    // The chain already holds the root (submitted before the crash): the closer takes it from there.
+    const submitted: number[] = [];
+    const closer = new EpochCloser({
+      db: store.db,
+      clients: { publicClient: { readContract: async () => root } } as unknown as ChainClients,
+      deployment: { chainId: 31337, genesisTime: 0, contracts: inputs.contracts } as unknown as Deployment,
+      indexer: { sync: async () => {}, params: new Map(), head: 1 } as unknown as ChainIndexer,
+      verifier: { drain: async () => {} } as unknown as Verifier,
+      ingestBarrier: async () => {},
+      modules: [counter],
+      oracleKeys: [],
+      submitterKey: `0x${'11'.repeat(32)}`,
+      dataDir: dir,
+      log: createLogger({ level: 'silent' }),
+      metrics: createMetrics(),
+      now: () => 5000,
+    });
+    closer.on('submitted', (e) => submitted.push(e));
+    await closer.tick();
+
+    const lines = await store.db
+      .selectFrom('reward_lines')
+      .select(['device_id', 'amount', 'reason'])
+      .where('epoch', '=', 1)
+      .orderBy('device_id')
+      .execute();
+    // Scores 1 : 2 : 3 of a pool of 600.
+    expect(lines).toEqual([
+      { device_id: dev(1), amount: '100', reason: 'COUNTED' },
+      { device_id: dev(2), amount: '200', reason: 'COUNTED' },
+      { device_id: dev(3), amount: '300', reason: 'COUNTED' },
+    ]);
+    const epochs = await store.db
+      .selectFrom('epochs')
+      .select(['epoch', 'status', 'lines_indexed'])
+      .orderBy('epoch')
+      .execute();
+    expect(epochs).toEqual([
+      { epoch: 1, status: 'submitted', lines_indexed: 1 },
+      { epoch: 2, status: 'open', lines_indexed: 1 },
+    ]);
+    expect(submitted).toEqual([1]);
+  });
+});
