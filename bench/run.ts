@@ -252,7 +252,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
           .map(([k, v]) => `${k} ${v}`)
           .join(
             ', ',
-          )}. The inputs digest runs in a worker thread during collect and compute; "digest (wait)" is how long the close then still waited for it.`,
+          )}. The inputs digest runs in a worker thread during collect, compute and the writing of the bundle body; "digest (wait)" is how long the close then still waited for it.`,
       );
     md.push('', 'Target: 1,000,000 devices in under 10 s on SQLite.', '');
   }

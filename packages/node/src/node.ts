@@ -95,6 +95,8 @@ export async function startNode(o: {
   const verifyPool = new VerifyPool();
   const ingestor = new Ingestor({ db, devices, modules, params, log, metrics, verifyPool });
   const verifier = new Verifier({ db, modules, params, log, metrics });
+  // A node that already runs a large fleet starts its digest worker now, while it is idle.
+  const digest = digestFor(db, store.source, { prewarm: settings.role === 'all' && devices.size >= 50_000 });
   const closer = new EpochCloser({
     db,
     clients,
@@ -102,7 +104,7 @@ export async function startNode(o: {
     indexer,
     verifier,
     ingestBarrier: () => ingestor.barrier(),
-    digest: digestFor(db, store.source),
+    digest,
     modules,
     oracleKeys: settings.oracleKeys as Hex[],
     submitterKey: settings.deployerKey as Hex,
@@ -238,6 +240,7 @@ export async function startNode(o: {
       for (const w of moduleWork) await w.stop();
       await app.close();
       await verifyPool.close();
+      await digest.close();
       await Promise.all(loops);
       await store.close();
     },

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freshStore, STORE_KINDS } from '../../test/helpers.ts';
 import type { GroundworkModule } from '../modules/types.ts';
@@ -8,13 +9,15 @@ import type { Store } from '../store/db.ts';
 import {
   BUNDLE_FORMAT,
   type BundleInputs,
+  bundleBodyChunks,
   bundleLines,
   bundleText,
+  bundleTrailer,
   computeEpoch,
   hashBundleText,
   parseBundle,
 } from './bundle.ts';
-import { readBundleFile, writeBundleFile } from './bundleFile.ts';
+import { readBundleFile, writeBundleFile, writeBundleFileThen } from './bundleFile.ts';
 import { digestFor, digestInputs, indexRewardLines } from './prepare.ts';
 
 const A = `0x${'a'.repeat(40)}`;
@@ -98,7 +101,7 @@ describe('epoch bundle (JSON Lines)', () => {
     const { output, root } = computeEpoch(i, [perDevice, graph]);
     const text = bundleText(i, output, root);
     const lines = text.split('\n');
-    expect(lines).toHaveLength(12); // header, alpha 1 + 3, beta 1 + 2, 1 previous, 2 cumulative, final ''
+    expect(lines).toHaveLength(13); // header, alpha 1 + 3, beta 1 + 2, 1 previous, 2 cumulative, trailer, final ''
     expect(JSON.parse(lines[0]!)).toEqual({
       format: 'groundwork-epoch-bundle/2',
       chainId: 31337,
@@ -108,8 +111,6 @@ describe('epoch bundle (JSON Lines)', () => {
       paramsBlock: 7,
       params: { 'reward.weight.alpha': '3', 'reward.weight.beta': '1' },
       pool: '1000000',
-      inputsDigest: `0x${'ee'.repeat(32)}`,
-      envelopeCount: 9,
       modules: [
         { id: 'alpha', weight: '3', devices: 3, total: '750000' },
         { id: 'beta', weight: '1', devices: 2, total: '250000' },
@@ -135,7 +136,13 @@ describe('epoch bundle (JSON Lines)', () => {
       `["${dev(1)}","${A}","1","125000","EDGES",null]`,
       `["${dev(5)}","${B}","1","125000","EDGES",null]`,
     ]);
-    expect(lines.slice(8)).toEqual([`["${A}","5"]`, `["${A}","375005"]`, `["${B}","625000"]`, '']);
+    expect(lines.slice(8)).toEqual([
+      `["${A}","5"]`,
+      `["${A}","375005"]`,
+      `["${B}","625000"]`,
+      `{"envelopeCount":9,"inputsDigest":"0x${'ee'.repeat(32)}"}`,
+      '',
+    ]);
   });
 
   it('parses back to the same epoch: re-run and re-written, the same bytes and hash', () => {
@@ -171,6 +178,16 @@ describe('epoch bundle (JSON Lines)', () => {
       const read = readBundleFile(path);
       expect(read.hash).toBe(hash);
       expect(read.bundle.root).toBe(root);
+      expect([read.bundle.inputsDigest, read.bundle.envelopeCount]).toEqual([`0x${'ee'.repeat(32)}`, 9]);
+      // The body first, the trailer when the digest arrives: the same bytes.
+      let release!: (s: string) => void;
+      const trailer = new Promise<string>((r) => {
+        release = r;
+      });
+      const later = writeBundleFileThen(join(dir, 'c.jsonl'), bundleBodyChunks(i, output, root), trailer);
+      setTimeout(() => release(bundleTrailer(i)), 20);
+      expect(await later).toEqual({ hash, bytes });
+      expect(readFileSync(join(dir, 'c.jsonl'))).toEqual(raw);
     } finally {
       await cleanup();
     }
@@ -184,8 +201,11 @@ describe('epoch bundle (JSON Lines)', () => {
     expect(() => parseBundle(lines.slice(0, 6))).toThrow(
       'bundle ends at line 7, expected device 1 of 2 of beta',
     );
+    expect(() => parseBundle(lines.slice(0, 11))).toThrow(
+      'bundle ends at line 12, expected the trailer {envelopeCount, inputsDigest}',
+    );
     expect(() => parseBundle([...lines.slice(0, -1), '["0x1","2"]'])).toThrow(
-      'line 12: the bundle should have ended',
+      'line 13: the bundle should have ended',
     );
     const broken = [...lines];
     broken[3] = `["${dev(3)}","${B}","2","-5","SEEN",null]`;
@@ -264,6 +284,17 @@ describe.each(STORE_KINDS)('epoch close on %s', (kind) => {
     expect(e.lines_indexed).toBe(1);
   });
 
+  // SQLite only: PostgreSQL's planner chooses by table size (the index exists on both).
+  it.runIf(kind === 'sqlite')(
+    'reads only the window’s contributions, through an index on their time',
+    async () => {
+      const { rows } = await sql<{ detail: string }>`explain query plan
+      select c.device_id from contributions c join envelopes e on e.id = c.envelope_id
+      where c.at >= ${1000} and c.at < ${2000}`.execute(store.db);
+      expect(rows.map((r) => r.detail)).toContain('SEARCH c USING INDEX contributions_at (at>? AND at<?)');
+    },
+  );
+
   it('digests the window’s contributions in (device, seq) order, in-process and in a worker alike', async () => {
     const rows: { device: string; seq: number; at: number }[] = [];
     for (const device of [dev(0x300), dev(2), dev(0x1ff), dev(1)])
@@ -303,6 +334,13 @@ describe.each(STORE_KINDS)('epoch close on %s', (kind) => {
       .digest('hex')}`;
     expect(inWindow).toHaveLength(11);
     expect(await digestInputs(store.db, 1000, 2000)).toEqual({ digest: expected, count: 11 });
-    expect(await digestFor(store.db, store.source, 0)(1000, 2000)).toEqual({ digest: expected, count: 11 });
+    const inWorker = digestFor(store.db, store.source, { threshold: 0 });
+    try {
+      expect(await inWorker(1000, 2000)).toEqual({ digest: expected, count: 11 });
+      // The same worker answers again (it is kept between closes).
+      expect(await inWorker(1000, 1500)).toEqual(await digestInputs(store.db, 1000, 1500));
+    } finally {
+      await inWorker.close();
+    }
   });
 });

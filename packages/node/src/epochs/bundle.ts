@@ -168,16 +168,32 @@ const LINES_PER_CHUNK = 8192;
  * computeRewards' (sorted by module then device, details normalised).
  *
  * Line 1, the header (an object): format, chainId, contracts, epoch, window,
- * paramsBlock, params, pool, inputsDigest, envelopeCount, modules (`id`,
- * `weight`, `devices` — how many device lines follow its inputs — and
- * `total`, sorted by id), previousCumulative and cumulative (line counts),
- * epochTotal, dust, root, total. Then for each module of the header: one line
- * with its inputs, then one line per device sorted by id:
+ * paramsBlock, params, pool, modules (`id`, `weight`, `devices` — how many
+ * device lines follow its inputs — and `total`, sorted by id),
+ * previousCumulative and cumulative (line counts), epochTotal, dust, root,
+ * total. Then for each module of the header: one line with its inputs, then
+ * one line per device sorted by id:
  * `[deviceId, beneficiary, score, amount, reason, detail | null]`. Then the
  * previous cumulative amounts and the new ones, one `[account, amount]` line
- * each, sorted by account.
+ * each, sorted by account. Last, the trailer: `{envelopeCount, inputsDigest}`
+ * — last so that a node can write everything else while the digest runs.
  */
 export function* bundleChunks(inputs: BundleInputs, result: BundleResult, root: Hex): Generator<string> {
+  yield* bundleBodyChunks(inputs, result, root);
+  yield bundleTrailer(inputs);
+}
+
+/** The trailer line of a bundle: its inputs digest and envelope count. */
+export function bundleTrailer(d: Pick<BundleInputs, 'inputsDigest' | 'envelopeCount'>): string {
+  return `${canonicalize({ envelopeCount: d.envelopeCount, inputsDigest: d.inputsDigest })}\n`;
+}
+
+/** Every line of the bundle but the trailer (see {@link bundleChunks}); needs no digest. */
+export function* bundleBodyChunks(
+  inputs: Omit<BundleInputs, 'inputsDigest' | 'envelopeCount'>,
+  result: BundleResult,
+  root: Hex,
+): Generator<string> {
   const modules = [...inputs.modules].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const counts = new Map<string, number>();
   for (const l of result.lines) counts.set(l.module, (counts.get(l.module) ?? 0) + 1);
@@ -195,8 +211,6 @@ export function* bundleChunks(inputs: BundleInputs, result: BundleResult, root: 
     paramsBlock: inputs.paramsBlock,
     params: inputs.params,
     pool: inputs.pool,
-    inputsDigest: inputs.inputsDigest,
-    envelopeCount: inputs.envelopeCount,
     modules: modules.map((m) => ({
       id: m.id,
       weight: m.weight,
@@ -367,6 +381,9 @@ export function parseBundle(lines: readonly string[]): EpochBundle {
     'previous amount',
   );
   const cumulative = pairs(count(h.cumulative, 'cumulative: a count'), 'cumulative amount');
+  const trailer = next('the trailer {envelopeCount, inputsDigest}') as Record<string, unknown> | null;
+  if (trailer === null || typeof trailer !== 'object' || Array.isArray(trailer))
+    bad('the trailer {envelopeCount, inputsDigest}');
   if (at !== n) throw new BundleInvalidError(`line ${at + 1}: the bundle should have ended`);
   const total = str(h.total, 'total', DECIMAL);
   const w = h.window as { startMs?: unknown; endMs?: unknown } | undefined;
@@ -379,8 +396,8 @@ export function parseBundle(lines: readonly string[]): EpochBundle {
     paramsBlock: count(h.paramsBlock, 'paramsBlock'),
     params: h.params as Record<string, string>,
     pool: str(h.pool, 'pool', DECIMAL),
-    inputsDigest: str(h.inputsDigest, 'inputsDigest', HEX) as Hex,
-    envelopeCount: count(h.envelopeCount, 'envelopeCount'),
+    inputsDigest: str(trailer!.inputsDigest, 'inputsDigest', HEX) as Hex,
+    envelopeCount: count(trailer!.envelopeCount, 'envelopeCount'),
     modules,
     previousCumulative,
     result: {

@@ -5,7 +5,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { Hex } from 'viem';
 import { type EpochBundle, parseBundle } from './bundle.ts';
 
@@ -15,24 +15,74 @@ import { type EpochBundle, parseBundle } from './bundle.ts';
  * bytes, hashed natively as they are written) and the size.
  */
 export function writeBundleFile(path: string, chunks: Iterable<string>): { hash: Hex; bytes: number } {
-  const tmp = `${path}.tmp`;
-  const h = createHash('sha256');
-  const fd = openSync(tmp, 'w');
-  let bytes = 0;
+  const w = new BundleWriter(path);
   try {
-    for (const chunk of chunks) {
-      const buf = Buffer.from(chunk, 'utf8');
-      h.update(buf);
-      let off = 0;
-      while (off < buf.length) off += writeSync(fd, buf, off);
-      bytes += buf.length;
-    }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    for (const chunk of chunks) w.write(chunk);
+    return w.finish();
+  } catch (err) {
+    w.abort();
+    throw err;
   }
-  renameSync(tmp, path);
-  return { hash: `0x${h.digest('hex')}`, bytes };
+}
+
+/**
+ * Writes the bundle body (`bundleBodyChunks`) at once and its trailer when
+ * `trailer` resolves — so the body is written while the inputs digest is
+ * still being computed elsewhere. Same file, hash and guarantees as
+ * {@link writeBundleFile}.
+ */
+export async function writeBundleFileThen(
+  path: string,
+  body: Iterable<string>,
+  trailer: Promise<string>,
+): Promise<{ hash: Hex; bytes: number }> {
+  const w = new BundleWriter(path);
+  try {
+    for (const chunk of body) w.write(chunk);
+    w.write(await trailer);
+    return w.finish();
+  } catch (err) {
+    w.abort();
+    throw err;
+  }
+}
+
+class BundleWriter {
+  readonly #tmp: string;
+  readonly #hash = createHash('sha256');
+  readonly #fd: number;
+  #bytes = 0;
+  #closed = false;
+
+  constructor(readonly path: string) {
+    this.#tmp = `${path}.tmp`;
+    this.#fd = openSync(this.#tmp, 'w');
+  }
+
+  write(chunk: string): void {
+    const buf = Buffer.from(chunk, 'utf8');
+    this.#hash.update(buf);
+    let off = 0;
+    while (off < buf.length) off += writeSync(this.#fd, buf, off);
+    this.#bytes += buf.length;
+  }
+
+  finish(): { hash: Hex; bytes: number } {
+    fsyncSync(this.#fd);
+    this.#close();
+    renameSync(this.#tmp, this.path);
+    return { hash: `0x${this.#hash.digest('hex')}`, bytes: this.#bytes };
+  }
+
+  abort(): void {
+    this.#close();
+    rmSync(this.#tmp, { force: true });
+  }
+
+  #close(): void {
+    if (!this.#closed) closeSync(this.#fd);
+    this.#closed = true;
+  }
 }
 
 /** Splits UTF-8 bytes at newlines into strings, one per line (a final newline ends the last line). */

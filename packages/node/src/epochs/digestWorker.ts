@@ -1,7 +1,9 @@
 /**
- * The inputs-digest worker: opens its own connection to the store and runs
- * `digestInputs`, so that at close the digest's query and hashing run on the
- * second core while the main thread collects, scores and writes the bundle.
+ * The inputs-digest worker: keeps its own connection to the store and runs
+ * `digestInputs` on request, so that at close the digest's query and hashing
+ * run on the second core while the main thread collects, scores and writes
+ * the bundle. Messages: `{ ready: true }` once loaded; then `{ id, startMs, endMs }` in,
+ * `{ id, ok | error }` out.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
@@ -11,7 +13,8 @@ import type { StoreSource } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import { digestInputs } from './digest.ts';
 
-const { source, startMs, endMs } = workerData as { source: StoreSource; startMs: number; endMs: number };
+const { source } = workerData as { source: StoreSource };
+
 function openSqlite(path: string): SqliteDatabase.Database {
   const sqlite = new SqliteDatabase(path, { readonly: true });
   // The digest sorts every contribution of the window: let the sorter work in memory.
@@ -32,10 +35,12 @@ const db =
           }),
         }),
       });
-try {
-  parentPort!.postMessage({ ok: await digestInputs(db, startMs, endMs) });
-} catch (err) {
-  parentPort!.postMessage({ error: (err as Error).message });
-} finally {
-  await db.destroy();
-}
+
+parentPort!.on('message', async (m: { id: number; startMs: number; endMs: number }) => {
+  try {
+    parentPort!.postMessage({ id: m.id, ok: await digestInputs(db, m.startMs, m.endMs) });
+  } catch (err) {
+    parentPort!.postMessage({ id: m.id, error: (err as Error).message });
+  }
+});
+parentPort!.postMessage({ ready: true });

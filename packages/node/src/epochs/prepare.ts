@@ -5,8 +5,15 @@ import type { ComputeRewardsOutput } from '../rewards/computeRewards.ts';
 import type { RewardTreeEntry } from '../rewards/merkle.ts';
 import { type Db, dialectOf, type StoreSource } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
-import { BUNDLE_FORMAT, type BundleInputs, type BundleResult, bundleChunks, computeEpoch } from './bundle.ts';
-import { writeBundleFile } from './bundleFile.ts';
+import {
+  BUNDLE_FORMAT,
+  type BundleInputs,
+  type BundleResult,
+  bundleBodyChunks,
+  bundleTrailer,
+  computeEpoch,
+} from './bundle.ts';
+import { writeBundleFileThen } from './bundleFile.ts';
 import { digestInputs } from './digest.ts';
 
 export { digestInputs };
@@ -115,7 +122,7 @@ export interface PreparedEpoch {
   total: bigint;
   bundleHash: Hex;
   bundleBytes: number;
-  /** Seconds per step: collect, compute, digest (the wait for it, if any), bundle. */
+  /** Seconds per step: collect, compute, bundle body, digest (the wait for it after the body, if any), trailer. */
   phases: Record<string, number>;
 }
 
@@ -140,11 +147,28 @@ export async function prepareEpoch(o: CollectOptions & { bundlePath: string }): 
   // computeEpoch reads neither the digest nor the count.
   const { output, root, total } = computeEpoch({ ...rest, inputsDigest: '0x', envelopeCount: 0 }, o.modules);
   lap('compute');
+  // The digest is the bundle's last line: everything before it is written while it runs.
+  let digestWait = 0;
+  const trailer = digesting.then((d) => {
+    digestWait = performance.now();
+    return bundleTrailer({ inputsDigest: d.digest, envelopeCount: d.count });
+  });
+  const bodyDone = { at: 0 };
+  const { hash, bytes } = await writeBundleFileThen(
+    o.bundlePath,
+    (function* () {
+      yield* bundleBodyChunks(rest, output, root);
+      bodyDone.at = performance.now();
+    })(),
+    trailer,
+  );
   const { digest, count } = await digesting;
-  lap('digest (wait)');
+  // Reported: the body's writing, then how long the close still waited for the digest after it.
+  phases['bundle body'] = Number(((bodyDone.at - t) / 1000).toFixed(3));
+  phases['digest (wait)'] = Number((Math.max(0, digestWait - bodyDone.at) / 1000).toFixed(3));
+  t = Math.max(bodyDone.at, digestWait);
+  lap('bundle trailer + fsync');
   const inputs: BundleInputs = { ...rest, inputsDigest: digest, envelopeCount: count };
-  const { hash, bytes } = writeBundleFile(o.bundlePath, bundleChunks(inputs, output, root));
-  lap('bundle');
   return { inputs, output, root, total, bundleHash: hash, bundleBytes: bytes, phases };
 }
 
@@ -209,19 +233,36 @@ const DIGEST_WORKER_URL = new URL('./digestWorker.mjs', import.meta.url);
 /** Contributions in a window above which the digest runs in a worker thread. */
 export const DIGEST_WORKER_THRESHOLD = 500_000;
 
+/** `digestInputs` as the epoch closer calls it; `close` ends its worker thread, if any. */
+export interface DigestFn {
+  (startMs: number, endMs: number): Promise<{ digest: Hex; count: number }>;
+  /** Resolves once a started worker has loaded and opened its connection (at once without one). */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
  * `digestInputs` for the epoch closer: in a worker thread with its own
- * connection to `source` when the window holds more than
- * `threshold` contributions (default {@link DIGEST_WORKER_THRESHOLD}; the digest then runs on
- * the other core, beside the collection and the scoring), in-process below
- * that, or when the store has no source (in-memory SQLite).
+ * connection to `source` when the window holds `threshold` contributions or
+ * more (the digest then runs on the other core, beside collection, scoring
+ * and the bundle body), in-process below that or when the store has no
+ * source (in-memory SQLite).
+ *
+ * The worker is started once and kept: at first use, or at once with
+ * `prewarm` (a node that already has a large fleet). Starting it takes the
+ * TypeScript loader, which needs the main thread's event loop — busy during
+ * a large close — so a worker started *by* a large close starts late.
  */
 export function digestFor(
   db: Db,
   source: StoreSource | undefined,
-  threshold: number = DIGEST_WORKER_THRESHOLD,
-): (startMs: number, endMs: number) => Promise<{ digest: Hex; count: number }> {
-  return async (startMs, endMs) => {
+  o: { threshold?: number; prewarm?: boolean } = {},
+): DigestFn {
+  const threshold = o.threshold ?? DIGEST_WORKER_THRESHOLD;
+  let worker: DigestWorker | undefined;
+  const start = () => (worker ??= new DigestWorker(source!));
+  if (o.prewarm && source !== undefined) start();
+  const fn = async (startMs: number, endMs: number) => {
     if (source === undefined) return digestInputs(db, startMs, endMs);
     const row = await db
       .selectFrom('contributions')
@@ -230,14 +271,63 @@ export function digestFor(
       .where('at', '<', endMs)
       .executeTakeFirstOrThrow();
     if (Number(row.n) < threshold) return digestInputs(db, startMs, endMs);
-    const { Worker } = await import('node:worker_threads');
-    return new Promise((resolve, reject) => {
-      const worker = new Worker(DIGEST_WORKER_URL, { workerData: { source, startMs, endMs } });
-      worker.once('message', (m: { ok?: { digest: Hex; count: number }; error?: string }) =>
-        m.ok ? resolve(m.ok) : reject(new Error(`inputs digest worker: ${m.error}`)),
-      );
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`inputs digest worker exited with ${code}`)));
-    });
+    return start().run(startMs, endMs);
   };
+  return Object.assign(fn, {
+    ready: async () => worker?.ready,
+    close: async () => worker?.close(),
+  });
+}
+
+/** The digest worker thread: one request at a time, answered in order. */
+class DigestWorker {
+  readonly #worker: Promise<import('node:worker_threads').Worker>;
+  readonly ready: Promise<void>;
+  #onReady: () => void = () => {};
+  readonly #pending = new Map<
+    number,
+    { resolve: (r: { digest: Hex; count: number }) => void; reject: (e: Error) => void }
+  >();
+  #next = 1;
+
+  constructor(source: StoreSource) {
+    this.ready = new Promise((resolve) => {
+      this.#onReady = resolve;
+    });
+    this.#worker = import('node:worker_threads').then(({ Worker }) => {
+      const w = new Worker(DIGEST_WORKER_URL, { workerData: { source } });
+      w.unref();
+      w.on(
+        'message',
+        (m: { id?: number; ready?: true; ok?: { digest: Hex; count: number }; error?: string }) => {
+          if (m.ready) return this.#onReady();
+          const p = this.#pending.get(m.id!);
+          this.#pending.delete(m.id!);
+          if (m.ok) p?.resolve(m.ok);
+          else p?.reject(new Error(`inputs digest worker: ${m.error}`));
+        },
+      );
+      const fail = (err: Error) => {
+        this.#onReady(); // nobody waits for a worker that is gone; run() then fails
+        for (const p of this.#pending.values()) p.reject(err);
+        this.#pending.clear();
+      };
+      w.on('error', fail);
+      w.on('exit', (code) => fail(new Error(`inputs digest worker exited with ${code}`)));
+      return w;
+    });
+  }
+
+  async run(startMs: number, endMs: number): Promise<{ digest: Hex; count: number }> {
+    const w = await this.#worker;
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      w.postMessage({ id, startMs, endMs });
+    });
+  }
+
+  async close(): Promise<void> {
+    await (await this.#worker).terminate();
+  }
 }

@@ -180,5 +180,12 @@ export function coreMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // The inputs digest reads every module's contributions of an epoch's window:
+    // without this index it scanned every contribution ever stored.
+    '0003_contributions_at': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createIndex('contributions_at').on('contributions').column('at').execute();
+      },
+    },
   };
 }
