@@ -9,7 +9,7 @@ export const USAGE = `groundwork — run and check a Groundwork DePIN network
 
 Usage:
   groundwork up [options]                 start a local network: anvil, contracts, node, simulated fleet
-  groundwork verify-epoch <bundle.json>   re-run an epoch from its bundle and the chain; exit 1 on mismatch
+  groundwork verify-epoch <bundle.jsonl>  re-run an epoch from its bundle and the chain; exit 1 on mismatch
   groundwork claim --account <address>    claim what an account is owed (anyone may relay a claim)
   groundwork node [--role all|ingest]     a node process for an existing network (scale-out ingest workers)
   groundwork sim --module <id> [options]  run a module's simulation (see the module's docs)
