@@ -21,6 +21,7 @@ import { loadModules } from './modules/load.ts';
 import type { GroundworkModule, ModuleRuntime } from './modules/types.ts';
 import { openStore, type Store } from './store/db.ts';
 import { DeviceDirectory } from './store/devices.ts';
+import { pruneRejections } from './store/prune.ts';
 import { Verifier } from './verify/verifier.ts';
 
 /** A one-line account of an error for logs (viem errors otherwise carry whole ABIs). */
@@ -173,6 +174,11 @@ export async function startNode(o: {
     every('indexer', settings.chain.pollMs, () => indexer.sync());
     every('verifier', 250, () => verifier.drain());
     every('epoch closer', 250, () => closer.tick());
+    every('rejections pruning', 60_000, async () => {
+      const n = await pruneRejections(db, settings.database.keepRejections);
+      if (n > 0)
+        log.info({ msg: 'rejections log pruned', deleted: n, keep: settings.database.keepRejections });
+    });
     for (const m of modules) {
       const w = m.start ? await m.start(runtimeFor(m.id)) : undefined;
       if (w) moduleWork.push(w);

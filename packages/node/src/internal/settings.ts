@@ -34,7 +34,12 @@ const settingsSchema = z.object({
     gasLimit: z.number().int().positive(),
     pollMs: z.number().int().positive(),
   }),
-  database: z.object({ url: z.string().optional() }),
+  /**
+   * `url`: PostgreSQL (else the embedded SQLite file). `keepRejections`: how
+   * many refused envelopes the audit log keeps (the newest); a device flooded
+   * with forged envelopes must not fill the disk.
+   */
+  database: z.object({ url: z.string().optional(), keepRejections: z.number().int().positive() }),
   /**
    * MQTT ingest. With `url` the node subscribes to an external broker through
    * the shared subscription `group`; otherwise it embeds a broker on
@@ -80,7 +85,7 @@ export function defaultSettings(): Settings {
     logLevel: 'info',
     api: { host: '127.0.0.1', port: 8787 },
     chain: { anvilPort: 8545, gasLimit: 300_000_000, pollMs: 500 },
-    database: {},
+    database: { keepRejections: 1_000_000 },
     mqtt: { enabled: true, embeddedHost: '127.0.0.1', embeddedPort: 1883, group: 'groundwork' },
     role: 'all',
     oracleKeys: [DEV_KEYS[1], DEV_KEYS[2], DEV_KEYS[3]],
@@ -114,6 +119,8 @@ function fromEnv(env: NodeJS.ProcessEnv): SettingsOverrides {
   if (env.GROUNDWORK_API_PORT) o.api = { port: Number(env.GROUNDWORK_API_PORT) };
   if (env.RPC_URL) o.chain = { rpcUrl: env.RPC_URL };
   if (env.DATABASE_URL) o.database = { url: env.DATABASE_URL };
+  if (env.GROUNDWORK_KEEP_REJECTIONS)
+    o.database = { ...o.database, keepRejections: Number(env.GROUNDWORK_KEEP_REJECTIONS) };
   if (env.MQTT_URL) o.mqtt = { url: env.MQTT_URL };
   if (env.GROUNDWORK_MODULES) o.modules = env.GROUNDWORK_MODULES.split(',').map((s) => s.trim());
   if (env.GROUNDWORK_ORACLE_KEYS) o.oracleKeys = env.GROUNDWORK_ORACLE_KEYS.split(',').map((s) => s.trim());
@@ -161,6 +168,9 @@ export function redactSettings(s: Settings): Record<string, unknown> {
     ...s,
     oracleKeys: s.oracleKeys.map(() => '[redacted]'),
     deployerKey: '[redacted]',
-    database: { url: s.database.url ? s.database.url.replace(/\/\/[^@/]*@/, '//[redacted]@') : undefined },
+    database: {
+      ...s.database,
+      url: s.database.url ? s.database.url.replace(/\/\/[^@/]*@/, '//[redacted]@') : undefined,
+    },
   };
 }
