@@ -155,6 +155,18 @@ export async function startNode(o: {
 
   let stopped = false;
   const loops: Promise<void>[] = [];
+  // Loops sleep between runs; stop() wakes them so that it never waits out a long interval.
+  const sleepers = new Set<() => void>();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      sleepers.add(wake);
+    });
   const every = (name: string, ms: number, fn: () => Promise<unknown>) => {
     loops.push(
       (async () => {
@@ -164,7 +176,7 @@ export async function startNode(o: {
           } catch (err) {
             if (!stopped) log.warn({ msg: `${name} failed; retrying`, error: describeError(err) });
           }
-          await new Promise((r) => setTimeout(r, ms));
+          if (!stopped) await sleep(ms);
         }
       })(),
     );
@@ -242,6 +254,7 @@ export async function startNode(o: {
     async stop() {
       if (stopped) return;
       stopped = true;
+      for (const wake of [...sleepers]) wake();
       await mqtt?.stop();
       for (const w of moduleWork) await w.stop();
       await app.close();
