@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,10 +15,10 @@ import {
   bundleText,
   bundleTrailer,
   computeEpoch,
-  hashBundleText,
+  hashBundleBytes,
   parseBundle,
 } from './bundle.ts';
-import { readBundleFile, writeBundleFile, writeBundleFileThen } from './bundleFile.ts';
+import { readBundleFile, writeBundleFile } from './bundleFile.ts';
 import { digestFor, digestInputs, indexRewardLines } from './prepare.ts';
 
 const A = `0x${'a'.repeat(40)}`;
@@ -161,20 +162,26 @@ describe('epoch bundle (JSON Lines)', () => {
     expect(again.root).toBe(root);
     const text2 = bundleText(parsed, again.output, again.root);
     expect(text2).toBe(text);
-    expect(hashBundleText(text2)).toBe(`0x${createHash('sha256').update(text, 'utf8').digest('hex')}`);
+    expect(hashBundleBytes(new TextEncoder().encode(text2))).toBe(
+      `0x${createHash('sha256').update(text, 'utf8').digest('hex')}`,
+    );
   });
 
   it('writes the file in chunks and hashes exactly its bytes', async () => {
-    const { store, dir, cleanup } = await freshStore('sqlite');
+    const dir = mkdtempSync(join(tmpdir(), 'gw-bundle-'));
     try {
-      void store;
       const i = inputs();
       const { output, root } = computeEpoch(i, [perDevice, graph]);
       const path = join(dir, 'b.jsonl');
-      const { hash, bytes } = writeBundleFile(path, [bundleText(i, output, root)]);
+      const { hash, bytes } = await writeBundleFile(
+        path,
+        bundleBodyChunks(i, output, root),
+        bundleTrailer(i),
+      );
+      expect(readFileSync(path, 'utf8')).toBe(bundleText(i, output, root));
       const raw = readFileSync(path);
       expect(bytes).toBe(raw.length);
-      expect(hash).toBe(hashBundleText(raw.toString('utf8')));
+      expect(hash).toBe(hashBundleBytes(raw));
       const read = readBundleFile(path);
       expect(read.hash).toBe(hash);
       expect(read.bundle.root).toBe(root);
@@ -184,12 +191,12 @@ describe('epoch bundle (JSON Lines)', () => {
       const trailer = new Promise<string>((r) => {
         release = r;
       });
-      const later = writeBundleFileThen(join(dir, 'c.jsonl'), bundleBodyChunks(i, output, root), trailer);
+      const later = writeBundleFile(join(dir, 'c.jsonl'), bundleBodyChunks(i, output, root), trailer);
       setTimeout(() => release(bundleTrailer(i)), 20);
       expect(await later).toEqual({ hash, bytes });
       expect(readFileSync(join(dir, 'c.jsonl'))).toEqual(raw);
     } finally {
-      await cleanup();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -272,11 +272,6 @@ export function hashBundleBytes(bytes: Uint8Array): Hex {
   return hex as Hex;
 }
 
-/** The hash of a bundle given as its text. */
-export function hashBundleText(text: string): Hex {
-  return hashBundleBytes(new TextEncoder().encode(text));
-}
-
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 const HEX = /^0x[0-9a-f]+$/;
 

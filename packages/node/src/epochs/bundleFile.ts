@@ -10,31 +10,16 @@ import type { Hex } from 'viem';
 import { type EpochBundle, parseBundle } from './bundle.ts';
 
 /**
- * Writes `chunks` (from `bundleChunks`) to `path` through a temporary file,
- * fsynced and renamed into place, and returns the bundle hash (SHA-256 of the
- * bytes, hashed natively as they are written) and the size.
+ * Writes a bundle to `path` through a temporary file, fsynced and renamed
+ * into place: the body (`bundleBodyChunks`) at once, the trailer
+ * (`bundleTrailer`) when it is there — so the body is written while the
+ * inputs digest is still being computed elsewhere. Returns the bundle hash
+ * (SHA-256 of the bytes, hashed natively as they are written) and the size.
  */
-export function writeBundleFile(path: string, chunks: Iterable<string>): { hash: Hex; bytes: number } {
-  const w = new BundleWriter(path);
-  try {
-    for (const chunk of chunks) w.write(chunk);
-    return w.finish();
-  } catch (err) {
-    w.abort();
-    throw err;
-  }
-}
-
-/**
- * Writes the bundle body (`bundleBodyChunks`) at once and its trailer when
- * `trailer` resolves — so the body is written while the inputs digest is
- * still being computed elsewhere. Same file, hash and guarantees as
- * {@link writeBundleFile}.
- */
-export async function writeBundleFileThen(
+export async function writeBundleFile(
   path: string,
   body: Iterable<string>,
-  trailer: Promise<string>,
+  trailer: string | Promise<string>,
 ): Promise<{ hash: Hex; bytes: number }> {
   const w = new BundleWriter(path);
   try {

@@ -10,7 +10,7 @@ import { createMetrics } from '../internal/metrics.ts';
 import type { GroundworkModule } from '../modules/types.ts';
 import type { Store } from '../store/db.ts';
 import type { Verifier } from '../verify/verifier.ts';
-import { BUNDLE_FORMAT, bundleChunks, computeEpoch } from './bundle.ts';
+import { BUNDLE_FORMAT, bundleBodyChunks, bundleTrailer, computeEpoch } from './bundle.ts';
 import { writeBundleFile } from './bundleFile.ts';
 import { EpochCloser } from './closer.ts';
 
@@ -69,9 +69,10 @@ describe.each(STORE_KINDS)('epoch closer on %s', (kind) => {
       [counter],
     );
     const bundlePath = join(dir, 'epoch-000001.jsonl');
-    const { hash } = writeBundleFile(
+    const { hash } = await writeBundleFile(
       bundlePath,
-      bundleChunks({ ...inputs, modules: [...inputs.modules], previousCumulative: [] }, output, root),
+      bundleBodyChunks({ ...inputs, modules: [...inputs.modules], previousCumulative: [] }, output, root),
+      bundleTrailer(inputs),
     );
     await store.db
       .insertInto('epochs')

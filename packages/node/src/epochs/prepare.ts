@@ -3,7 +3,7 @@ import type { Address, Hex } from 'viem';
 import type { EpochWindow, GroundworkModule, Params } from '../modules/types.ts';
 import type { ComputeRewardsOutput } from '../rewards/computeRewards.ts';
 import type { RewardTreeEntry } from '../rewards/merkle.ts';
-import { type Db, dialectOf, type StoreSource } from '../store/db.ts';
+import { type Db, dialectOf, jsonRows, type StoreSource } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import {
   BUNDLE_FORMAT,
@@ -13,22 +13,21 @@ import {
   bundleTrailer,
   computeEpoch,
 } from './bundle.ts';
-import { writeBundleFileThen } from './bundleFile.ts';
+import { writeBundleFile } from './bundleFile.ts';
 import { digestInputs } from './digest.ts';
 
 export { digestInputs };
 
-const isSqlite = (db: Db) => dialectOf(db) === 'sqlite';
-
 /** A module's active devices with the account each pays, sorted by id (one JSON value from SQL). */
 async function activeDevices(db: Db, module: string): Promise<{ deviceId: string; beneficiary: string }[]> {
-  const { rows } = isSqlite(db)
-    ? await sql<{ j: string }>`
+  const { rows } =
+    dialectOf(db) === 'sqlite'
+      ? await sql<{ j: string }>`
         select json_group_array(json_array(device_id, operator)) as j
         from (select device_id, operator from devices where module = ${module} and active = 1 order by device_id)`.execute(
-        db,
-      )
-    : await sql<{ j: string }>`
+          db,
+        )
+      : await sql<{ j: string }>`
         select coalesce(json_agg(json_build_array(device_id, operator) order by device_id), '[]'::json)::text as j
         from devices where module = ${module} and active = 1`.execute(db);
   const pairs = JSON.parse(rows[0]?.j ?? '[]') as [string, string][];
@@ -101,19 +100,6 @@ async function collectWithoutDigest(
   };
 }
 
-/**
- * Gathers everything an epoch's rewards depend on, from the store: every
- * module's active devices with their beneficiaries and its SQL-aggregated
- * inputs, the previous cumulative amounts and the inputs digest.
- */
-export async function collectEpochInputs(o: CollectOptions): Promise<BundleInputs> {
-  const digesting = (o.digest ?? ((s, e) => digestInputs(o.db, s, e)))(o.window.startMs, o.window.endMs);
-  digesting.catch(() => {}); // awaited below; never an unhandled rejection if collecting throws first
-  const rest = await collectWithoutDigest(o);
-  const { digest, count } = await digesting;
-  return { ...rest, inputsDigest: digest, envelopeCount: count };
-}
-
 /** A computed epoch with its bundle on disk. */
 export interface PreparedEpoch {
   inputs: BundleInputs;
@@ -127,10 +113,11 @@ export interface PreparedEpoch {
 }
 
 /**
- * The epoch's inputs, its computation and its bundle file: collects from the
- * store, computes while the inputs digest runs beside (the digest only enters
- * the bundle's header), then writes the bundle at `bundlePath`, hashing it as
- * it is written.
+ * Gathers everything an epoch's rewards depend on from the store — every
+ * module's active devices with their beneficiaries and its SQL-aggregated
+ * inputs, the previous cumulative amounts, the inputs digest — computes the
+ * epoch and writes its bundle at `bundlePath`, hashing it as it is written.
+ * The digest runs beside all of that: it is the bundle's last line.
  */
 export async function prepareEpoch(o: CollectOptions & { bundlePath: string }): Promise<PreparedEpoch> {
   const phases: Record<string, number> = {};
@@ -154,7 +141,7 @@ export async function prepareEpoch(o: CollectOptions & { bundlePath: string }): 
     return bundleTrailer({ inputsDigest: d.digest, envelopeCount: d.count });
   });
   const bodyDone = { at: 0 };
-  const { hash, bytes } = await writeBundleFileThen(
+  const { hash, bytes } = await writeBundleFile(
     o.bundlePath,
     (function* () {
       yield* bundleBodyChunks(rest, output, root);
@@ -198,11 +185,11 @@ const LINES_PER_TX = 10_000;
  * epoch is closed: the bundle is the record, this table is how a device's
  * lines are found. Replaces whatever an interrupted run left, writes in
  * transactions of {@link LINES_PER_TX} lines (the rows travel as one JSON
- * value per transaction, expanded by the database), then marks the epoch
+ * value per transaction, expanded by the database: `jsonRows`), then marks the epoch
  * indexed. Yields to the event loop between transactions.
  */
 export async function indexRewardLines(db: Db, epoch: number, lines: BundleResult['lines']): Promise<void> {
-  const sqlite = isSqlite(db);
+  const dialect = dialectOf(db);
   await db.deleteFrom('reward_lines').where('epoch', '=', epoch).execute();
   for (let i = 0; i < lines.length; i += LINES_PER_TX) {
     let json = '[';
@@ -214,14 +201,9 @@ export async function indexRewardLines(db: Db, epoch: number, lines: BundleResul
       )},${l.detail === undefined ? 'null' : JSON.stringify(JSON.stringify(l.detail))}]`;
     }
     json += ']';
-    await (sqlite
-      ? sql`insert into reward_lines (epoch, module, device_id, beneficiary, score, amount, reason, detail)
-            select ${epoch}, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6
-            from json_each(${json})`
-      : sql`insert into reward_lines (epoch, module, device_id, beneficiary, score, amount, reason, detail)
-            select ${epoch}, e->>0, e->>1, e->>2, e->>3, e->>4, e->>5, e->>6
-            from json_array_elements(${json}::json) e`
-    ).execute(db);
+    await sql`insert into reward_lines (epoch, module, device_id, beneficiary, score, amount, reason, detail)
+      select ${epoch}, r.value->>0, r.value->>1, r.value->>2, r.value->>3, r.value->>4, r.value->>5, r.value->>6
+      from ${jsonRows(dialect, json)}`.execute(db);
     await new Promise((r) => setImmediate(r));
   }
   await db.updateTable('epochs').set({ lines_indexed: 1 }).where('epoch', '=', epoch).execute();

@@ -1,12 +1,13 @@
 import { type Envelope, parseEnvelope, type ReasonCode, verifyEnvelopeSignature } from '@groundwork/protocol';
-import { type RawBuilder, sql, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { OverloadedError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 import type { Metrics } from '../internal/metrics.ts';
 import { Mutex } from '../internal/mutex.ts';
 import type { GroundworkModule, Params } from '../modules/types.ts';
-import { type Db, dialectOf } from '../store/db.ts';
+import { type Db, dialectOf, jsonRows } from '../store/db.ts';
 import type { DeviceDirectory, KnownDevice } from '../store/devices.ts';
+import type { Dialect } from '../store/migrations.ts';
 import type { Database } from '../store/schema.ts';
 import type { VerifyPool } from './verifyPool.ts';
 
@@ -92,25 +93,13 @@ export class Ingestor {
   readonly #queue: PendingBatch[] = [];
   #flushing = false;
   #inFlight = 0;
-  readonly #postgres: boolean;
+  readonly #dialect: Dialect;
 
   constructor(options: IngestorOptions) {
     this.#o = options;
     this.#modules = new Map(options.modules.map((m) => [m.id, m]));
-    // The commit's SQL differs between the dialects in one table function (#jsonRows).
-    this.#postgres = dialectOf(options.db) === 'postgres';
-  }
-
-  /**
-   * The rows of a JSON array of arrays as a FROM item `r(value, i)`: each
-   * element and its position. Rows travel as one JSON parameter rather than
-   * as bound values: one short statement to prepare and no parameter limit,
-   * whatever the group size.
-   */
-  #jsonRows(json: string): RawBuilder<unknown> {
-    return this.#postgres
-      ? sql`json_array_elements(CAST(${json} AS json)) WITH ORDINALITY AS r(value, i)`
-      : sql`(SELECT value, key AS i FROM json_each(${json})) AS r`;
+    // The commit's SQL differs between the dialects in one table function (jsonRows).
+    this.#dialect = dialectOf(options.db);
   }
 
   /** Verifies and stores a batch; returns one verdict per input, in input order. */
@@ -334,7 +323,7 @@ export class Ingestor {
           INSERT INTO envelopes (device_id, seq, time, received_at, kind, body, sig)
           SELECT r.value->>0, CAST(r.value->>1 AS BIGINT), CAST(r.value->>2 AS BIGINT),
             CAST(${receivedAt} AS BIGINT), r.value->>3, r.value->>4, r.value->>5
-          FROM ${this.#jsonRows(rows)}
+          FROM ${jsonRows(this.#dialect, rows)}
           ORDER BY r.i`.execute(trx);
       }
       const rejections = group.flatMap((b) => b.rejections);
@@ -380,7 +369,7 @@ export class Ingestor {
       const rows = JSON.stringify([...ranges].map(([id, r]) => [id, r.min, r.max]));
       const updated = await sql<{ device_id: string }>`
         WITH v(device_id, min_seq, max_seq) AS (
-          SELECT r.value->>0, CAST(r.value->>1 AS BIGINT), CAST(r.value->>2 AS BIGINT) FROM ${this.#jsonRows(rows)}
+          SELECT r.value->>0, CAST(r.value->>1 AS BIGINT), CAST(r.value->>2 AS BIGINT) FROM ${jsonRows(this.#dialect, rows)}
         )
         UPDATE device_seq SET last_seq = v.max_seq FROM v
         WHERE device_seq.device_id = v.device_id AND device_seq.last_seq < v.min_seq

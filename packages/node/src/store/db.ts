@@ -1,7 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, type Migration, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect } from 'kysely';
+import {
+  Kysely,
+  type Migration,
+  Migrator,
+  PostgresDialect,
+  type RawBuilder,
+  SqliteAdapter,
+  SqliteDialect,
+  sql,
+} from 'kysely';
 import pg from 'pg';
 import { BaseError } from '../internal/errors.ts';
 import type { GroundworkModule } from '../modules/types.ts';
@@ -17,6 +26,19 @@ export type Db = Kysely<Database>;
  */
 export function dialectOf(db: Kysely<unknown> | Db): Dialect {
   return db.getExecutor().adapter instanceof SqliteAdapter ? 'sqlite' : 'postgres';
+}
+
+/**
+ * The rows of a JSON array as a FROM item `r(value, i)`: each element and its
+ * position, the one spelling that differs between the dialects. Bulk writes
+ * send their rows this way, as one JSON parameter, rather than as bound
+ * values: one short statement to prepare and no parameter limit, whatever
+ * the number of rows.
+ */
+export function jsonRows(dialect: Dialect, json: string): RawBuilder<unknown> {
+  return dialect === 'postgres'
+    ? sql`json_array_elements(CAST(${json} AS json)) WITH ORDINALITY AS r(value, i)`
+    : sql`(SELECT value, key AS i FROM json_each(${json})) AS r`;
 }
 
 /** Where a store lives, so another thread can open its own connection to it. */
