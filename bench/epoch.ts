@@ -46,7 +46,13 @@ const progress = (s: string) => process.stderr.write(`bench epoch: ${s}\n`);
  * per device per slot (every 50th device misses the first slot, so scores
  * differ) — generated in SQL, set-based, so a million devices seed in seconds.
  */
-async function seed(store: Store, n: number, startMs: number, slots: number, slotMs: number): Promise<void> {
+export async function seed(
+  store: Store,
+  n: number,
+  startMs: number,
+  slots: number,
+  slotMs: number,
+): Promise<void> {
   const operators = Math.max(1, Math.floor(n / 10));
   const sqlite = store.dialect === 'sqlite';
   const hex = (expr: string, width: number) =>

@@ -52,7 +52,7 @@ const energy: GroundworkModule = {
 
   collectInputs: (args) => collectGreenInputs(args) as Promise<Record<string, unknown>>,
 
-  score: ({ inputs, devices }) => scoreGreen({ inputs, devices }),
+  score: ({ inputs, devices }) => scoreGreen({ inputs: inputs as Record<string, unknown>, devices }),
 
   simulate: {
     intervalMs(params) {

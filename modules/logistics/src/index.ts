@@ -56,7 +56,7 @@ const logistics: GroundworkModule = {
   },
 
   collectInputs: ({ db, window, params }) => collectTrackerInputs(db, window, params),
-  score: (args) => scoreTrackers(args),
+  score: (args) => scoreTrackers({ ...args, inputs: args.inputs as Record<string, unknown> }),
 
   simulate: {
     // Two readings per reward slot (a simulated fleet only; one second before the parameter is set).

@@ -1,5 +1,6 @@
 import { deviceKeyFromSeed } from '@groundwork/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectModule } from '../../../packages/node/src/epochs/prepare.ts';
 import type { Store } from '../../../packages/node/src/store/db.ts';
 import { freshStore, STORE_KINDS } from '../../../packages/node/test/helpers.ts';
 import uptime, { expectedSlots, UPTIME_PARAMS } from './index.ts';
@@ -28,22 +29,47 @@ describe.each(STORE_KINDS)('uptime module on %s', (kind) => {
       .execute();
   }
 
-  it('counts distinct heartbeat slots per device inside the window only', async () => {
+  async function register(deviceId: string, module: string, active: number) {
+    await store.db
+      .insertInto('devices')
+      .values({
+        device_id: deviceId,
+        key_type: 1,
+        public_key: `0x${'11'.repeat(32)}`,
+        module,
+        h3_cell: '8a392ad5a6dffff',
+        operator: `0x${'ab'.repeat(20)}`,
+        active,
+        registered_block: 1,
+      })
+      .execute();
+  }
+
+  it('counts distinct heartbeat slots per active device inside the window only, aligned with the devices', async () => {
+    const inactive = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(4)).deviceId;
+    const other = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(5)).deviceId;
+    for (const d of [a, b, silent]) await register(d, 'uptime', 1);
+    await register(inactive, 'uptime', 0);
+    await register(other, 'energy', 1);
     let id = 1;
+    await contribute(inactive, window.startMs, id++);
     // a: slots 0, 0 (again), 1, 9 → 3 slots; one before and one at the window end do not count.
     for (const at of [0, 30_000, 60_000, 599_999]) await contribute(a, window.startMs + at, id++);
     await contribute(a, window.startMs - 1, id++);
     await contribute(a, window.endMs, id++);
     // b: every slot.
     for (let s = 0; s < 10; s++) await contribute(b, window.startMs + s * 60_000 + 5, id++);
-    const inputs = await uptime.collectInputs({ db: store.db, window, params });
-    expect(inputs).toEqual({ [a]: { slots: 3 }, [b]: { slots: 10 } });
+    const { devices, inputs } = await collectModule(store.db, uptime, window, params);
+    const sorted = [a, b, silent].sort();
+    expect(devices).toEqual(sorted.map((deviceId) => ({ deviceId, beneficiary: `0x${'ab'.repeat(20)}` })));
+    const slotsOf: Record<string, number | null> = { [a]: 3, [b]: 10, [silent]: null };
+    expect(inputs).toEqual(sorted.map((d) => slotsOf[d]));
   });
 
   it('scores slots covered, with a reason, and gives silent devices a zero line', () => {
     const scores = uptime.score({
       window,
-      inputs: { [a]: { slots: 3 }, [b]: { slots: 12 } },
+      inputs: [3, 12, null],
       devices: [a, b, silent],
       params,
     });
@@ -52,6 +78,22 @@ describe.each(STORE_KINDS)('uptime module on %s', (kind) => {
       { deviceId: b, score: 10n, reason: 'UPTIME_FULL', detail: { slots: 10, expectedSlots: 10 } },
       { deviceId: silent, score: 0n, reason: 'NO_HEARTBEATS', detail: { slots: 0, expectedSlots: 10 } },
     ]);
+    // Bundles from before per-device inputs keyed the counts by device id: they still re-run alike.
+    expect(
+      uptime.score({
+        window,
+        inputs: { [a]: { slots: 3 }, [b]: { slots: 12 } },
+        devices: [a, b, silent],
+        params,
+      }),
+    ).toEqual(uptime.score({ window, inputs: [3, 12, null], devices: [a, b, silent], params }));
+    // Inputs that are not one slot count per device are refused, not misread.
+    expect(() => uptime.score({ window, inputs: [3, 12], devices: [a, b, silent], params })).toThrow(
+      /one slot count per device \(3\)/,
+    );
+    expect(() => uptime.score({ window, inputs: [3, -1, 0], devices: [a, b, silent], params })).toThrow(
+      /inputs\[1\]: not a slot count/,
+    );
   });
 
   it('derives the slot length from the epoch length at genesis', () => {

@@ -1,5 +1,8 @@
-import { type GroundworkModule, requireParam } from '@groundwork/node/modules/types.ts';
-import { dialectOf } from '@groundwork/node/store/db.ts';
+import {
+  type GroundworkModule,
+  type ModuleDeviceScore,
+  requireParam,
+} from '@groundwork/node/modules/types.ts';
 import { sql } from 'kysely';
 import { z } from 'zod';
 
@@ -24,10 +27,12 @@ const heartbeatBody = z
   })
   .strict();
 
-/** Per-device scoring input: how many heartbeat slots of the epoch had at least one accepted heartbeat. */
-export interface UptimeInput {
-  slots: number;
-}
+/**
+ * The module's inputs: per active device (aligned with the sorted device
+ * list), how many heartbeat slots of the epoch had at least one accepted
+ * heartbeat — `null` for a device that sent none.
+ */
+export type UptimeInputs = (number | null)[];
 
 /**
  * Number of heartbeat slots in an epoch window: ceil(length / interval).
@@ -73,22 +78,15 @@ const uptime: GroundworkModule = {
     return { status: 'accepted', reason: UptimeReason.heartbeatOk, contribution: {} };
   },
 
-  async collectInputs({ db, window, params }) {
+  deviceInputs({ window, params }) {
     const slotMs = Number(requireParam(params, UPTIME_PARAMS.heartbeatSeconds)) * 1000;
-    // Aggregated in SQL — one entry per device, never a loop over contributions —
-    // and returned as one JSON object, so a million devices cost one parse.
-    const slots = sql`count(distinct (at - ${sql.lit(window.startMs)}) / ${sql.lit(slotMs)})`;
-    const perDevice = sql`select device_id, ${slots} as n from contributions
-      where module = 'uptime' and at >= ${window.startMs} and at < ${window.endMs} group by device_id`;
-    const { rows } =
-      dialectOf(db) === 'sqlite'
-        ? await sql<{ j: string | null }>`select json_group_object(device_id, json_object('slots', n)) as j
-            from (${perDevice})`.execute(db)
-        : await sql<{
-            j: string | null;
-          }>`select json_object_agg(device_id, json_build_object('slots', n) order by device_id)::text as j
-            from (${perDevice}) t`.execute(db);
-    return JSON.parse(rows[0]?.j ?? '{}') as Record<string, UptimeInput>;
+    // Aggregated in SQL — one row per device, never a loop over contributions.
+    // The value is the count as canonical JSON text (a decimal integer).
+    return sql<{ device_id: string; value: string }>`select device_id,
+        cast(count(distinct (at - ${sql.lit(window.startMs)}) / ${sql.lit(slotMs)}) as text) as value
+      from contributions
+      where module = 'uptime' and at >= ${window.startMs} and at < ${window.endMs}
+      group by device_id`;
   },
 
   score({ window, inputs, devices, params }) {
@@ -97,12 +95,30 @@ const uptime: GroundworkModule = {
       window.endMs,
       requireParam(params, UPTIME_PARAMS.heartbeatSeconds),
     );
-    return devices.map((deviceId) => {
-      const slots = Math.min((inputs[deviceId] as UptimeInput | undefined)?.slots ?? 0, expected);
+    // Bundles written before the inputs were per device hold `{"<deviceId>": {"slots": n}}`.
+    const slotsOf = Array.isArray(inputs)
+      ? (inputs as UptimeInputs)
+      : devices.map((d) => (inputs as Record<string, { slots?: number } | undefined>)[d]?.slots ?? null);
+    if (slotsOf.length !== devices.length)
+      throw new Error(`uptime inputs: expected one slot count per device (${devices.length})`);
+    // One bigint per possible score, shared by every device with that score.
+    const scores = Array.from({ length: expected + 1 }, (_, i) => BigInt(i));
+    const out = new Array<ModuleDeviceScore>(devices.length);
+    for (let i = 0; i < devices.length; i++) {
+      const v = slotsOf[i] ?? 0;
+      if (!Number.isSafeInteger(v) || v < 0) throw new Error(`uptime inputs[${i}]: not a slot count`);
+      const slots = Math.min(v, expected);
       const reason =
         slots === 0 ? UptimeReason.none : slots >= expected ? UptimeReason.full : UptimeReason.partial;
-      return { deviceId, score: BigInt(slots), reason, detail: { slots, expectedSlots: expected } };
-    });
+      // Detail keys in sorted order: the reward function then keeps the object as it is.
+      out[i] = {
+        deviceId: devices[i]!,
+        score: scores[slots]!,
+        reason,
+        detail: { expectedSlots: expected, slots },
+      };
+    }
+    return out;
   },
 
   simulate: {

@@ -184,7 +184,7 @@ describe.each(STORE_KINDS)('meter ledger on %s', (kind) => {
     await w.read(m2, NOON_SLOT, { imp: 0, exp: 5000, impTotal: 0, expTotal: 5000 }); // implausible: not counted
     const window = { epoch: 1, startMs: NOON_SLOT * SLOT_MS, endMs: (NOON_SLOT + 2) * SLOT_MS };
     // The read of slot +1 is received after the window: only slot 0 counts.
-    const inputs = await energy.collectInputs({ db: store.db, window, params: params() });
+    const inputs = await energy.collectInputs!({ db: store.db, window, params: params() });
     expect(inputs).toEqual({ [m1]: { greenWh: 800, reads: 1 } });
     const silent = meterKey(3).deviceId;
     expect(energy.score({ window, inputs, devices: [m1, m2, silent], params: params() })).toEqual([

@@ -35,7 +35,7 @@ const perDevice: GroundworkModule = {
   collectInputs: async () => ({}),
   score: ({ inputs, devices }) =>
     devices.map((d) => {
-      const n = (inputs[d] as { n?: number } | undefined)?.n ?? 0;
+      const n = ((inputs as Record<string, unknown>)[d] as { n?: number } | undefined)?.n ?? 0;
       return { deviceId: d, score: BigInt(n), reason: n > 0 ? 'SEEN' : 'SILENT', detail: { n, z: 'é"\n' } };
     }),
 };

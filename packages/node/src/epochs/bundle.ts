@@ -16,7 +16,7 @@ import { canonicalize } from '@groundwork/protocol/canonical';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { Address, Hex } from 'viem';
 import { BaseError } from '../internal/errors.ts';
-import type { EpochWindow, GroundworkModule, Params } from '../modules/types.ts';
+import type { EpochWindow, GroundworkModule, ModuleDeviceScore, Params } from '../modules/types.ts';
 import {
   type ComputeRewardsOutput,
   computeRewards,
@@ -105,26 +105,21 @@ export function computeEpoch(
     };
     const scores = module.score({
       window,
-      inputs: m.inputs as Record<string, unknown>,
+      inputs: m.inputs as Record<string, unknown> | unknown[],
       devices: ids,
       params,
     });
     if (scores.length !== m.devices.length)
       throw new Error(`module ${m.id} scored ${scores.length} of its ${m.devices.length} devices`);
-    // A plain loop, no spreads: this runs once per device, a million times at national scale.
-    const devices = new Array<DeviceScore>(scores.length);
+    // A plain loop, no spreads, no copies: this runs once per device, a million times at
+    // national scale. Each score object the module returned becomes the DeviceScore
+    // (the interface lets the core extend them) by gaining its beneficiary.
+    const devices = scores as unknown as DeviceScore[];
     for (let i = 0; i < scores.length; i++) {
-      const s = scores[i]!;
+      const s = scores[i]! as ModuleDeviceScore & { beneficiary?: string };
       const b = beneficiaryOf(s.deviceId, i);
       if (b === undefined) throw new Error(`module ${m.id} scored ${s.deviceId}, which is not its device`);
-      const d: DeviceScore = {
-        deviceId: s.deviceId as `0x${string}`,
-        beneficiary: b as `0x${string}`,
-        score: s.score,
-        reason: s.reason,
-      };
-      if (s.detail) d.detail = s.detail;
-      devices[i] = d;
+      s.beneficiary = b;
     }
     return { module: m.id, weight: BigInt(m.weight), devices };
   });

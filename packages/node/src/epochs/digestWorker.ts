@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
-import type { StoreSource } from '../store/db.ts';
+import { pgSessionOptions, type StoreSource } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import { digestInputs } from './digest.ts';
 
@@ -31,7 +31,7 @@ const db =
           pool: new pg.Pool({
             connectionString: source.databaseUrl,
             max: 1,
-            ...(source.schema ? { options: `-c search_path=${source.schema}` } : {}),
+            options: pgSessionOptions(source.schema),
           }),
         }),
       });

@@ -18,29 +18,77 @@ import { digestInputs } from './digest.ts';
 
 export { digestInputs };
 
-/** A module's active devices with the account each pays, sorted by id (one JSON value from SQL). */
-async function activeDevices(db: Db, module: string): Promise<{ deviceId: string; beneficiary: string }[]> {
+/**
+ * A module's active devices with the account each pays, sorted by id (one
+ * JSON value from SQL) and, for a module with `deviceInputs`, each device's
+ * input from the same query: the module's per-device select joined to the
+ * device list, so both come from one snapshot.
+ */
+async function activeDevices(
+  db: Db,
+  m: GroundworkModule,
+  window: EpochWindow,
+  params: Params,
+): Promise<{ devices: { deviceId: string; beneficiary: string }[]; perDevice?: unknown[] }> {
+  const dialect = dialectOf(db);
+  const perDevice = m.deviceInputs?.({ window, params, dialect });
   const { rows } =
-    dialectOf(db) === 'sqlite'
-      ? await sql<{ j: string }>`
-        select json_group_array(json_array(device_id, operator)) as j
-        from (select device_id, operator from devices where module = ${module} and active = 1 order by device_id)`.execute(
-          db,
-        )
-      : await sql<{ j: string }>`
-        select coalesce(json_agg(json_build_array(device_id, operator) order by device_id), '[]'::json)::text as j
-        from devices where module = ${module} and active = 1`.execute(db);
-  const pairs = JSON.parse(rows[0]?.j ?? '[]') as [string, string][];
-  const devices = new Array<{ deviceId: string; beneficiary: string }>(pairs.length);
+    dialect === 'sqlite'
+      ? perDevice
+        ? await sql<{ j: string }>`
+          select json_group_array(json_array(device_id, operator, json(value))) as j
+          from (select d.device_id, d.operator, a.value from devices d
+            left join (${perDevice}) a on a.device_id = d.device_id
+            where d.module = ${m.id} and d.active = 1 order by d.device_id)`.execute(db)
+        : await sql<{ j: string }>`
+          select json_group_array(json_array(device_id, operator)) as j
+          from (select device_id, operator from devices where module = ${m.id} and active = 1 order by device_id)`.execute(
+            db,
+          )
+      : perDevice
+        ? await sql<{ j: string }>`
+          select coalesce(json_agg(json_build_array(device_id, operator, value::json)), '[]'::json)::text as j
+          from (select d.device_id, d.operator, a.value from devices d
+            left join (${perDevice}) a on a.device_id = d.device_id
+            where d.module = ${m.id} and d.active = 1 order by d.device_id) s`.execute(db)
+        : await sql<{ j: string }>`
+          select coalesce(json_agg(json_build_array(device_id, operator)), '[]'::json)::text as j
+          from (select device_id, operator from devices where module = ${m.id} and active = 1 order by device_id) s`.execute(
+            db,
+          );
+  let rowsOut = JSON.parse(rows[0]?.j ?? '[]') as [string, string, unknown?][];
+  // Rows come in the database's order of device ids (its collation; aggregated in the
+  // order of a sorted subquery, which PostgreSQL keeps in practice but does not promise);
+  // the bundle's order is code units. Hex ids sort alike under any sane collation, so
+  // this sort runs only if something surprising happened.
   let sorted = true;
-  for (let i = 0; i < pairs.length; i++) {
-    const [deviceId, beneficiary] = pairs[i]!;
-    devices[i] = { deviceId, beneficiary };
-    if (i > 0 && !(pairs[i - 1]![0] < deviceId)) sorted = false;
+  for (let i = 1; i < rowsOut.length && sorted; i++)
+    if (!(rowsOut[i - 1]![0] < rowsOut[i]![0])) sorted = false;
+  if (!sorted) rowsOut = [...rowsOut].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const devices = new Array<{ deviceId: string; beneficiary: string }>(rowsOut.length);
+  const inputs = perDevice ? new Array<unknown>(rowsOut.length) : undefined;
+  for (let i = 0; i < rowsOut.length; i++) {
+    const r = rowsOut[i]!;
+    devices[i] = { deviceId: r[0], beneficiary: r[1] };
+    if (inputs) inputs[i] = r[2] ?? null;
   }
-  // The database's collation decides its order; the bundle's is code-unit order.
-  if (!sorted) devices.sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1));
-  return devices;
+  return inputs ? { devices, perDevice: inputs } : { devices };
+}
+
+/**
+ * One module's part of an epoch's inputs: its active devices (sorted by id,
+ * with the account each pays) and its inputs — from `collectInputs`, or the
+ * array aligned with the devices for a module with `deviceInputs`.
+ */
+export async function collectModule(
+  db: Db,
+  m: GroundworkModule,
+  window: EpochWindow,
+  params: Params,
+): Promise<{ devices: { deviceId: string; beneficiary: string }[]; inputs: unknown }> {
+  const { devices, perDevice } = await activeDevices(db, m, window, params);
+  const inputs = perDevice ?? (await m.collectInputs?.({ db, window, params })) ?? {};
+  return { devices, inputs };
 }
 
 /** What an epoch's inputs are collected from. */
@@ -64,8 +112,7 @@ async function collectWithoutDigest(
   const { db, window, params } = o;
   const bundleModules: BundleInputs['modules'] = [];
   for (const m of o.modules) {
-    const devices = await activeDevices(db, m.id);
-    const inputs = await m.collectInputs({ db, window, params });
+    const { devices, inputs } = await collectModule(db, m, window, params);
     bundleModules.push({
       id: m.id,
       weight: (params.get(`reward.weight.${m.id}`) ?? 0n).toString(),

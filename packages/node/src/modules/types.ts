@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
-import type { Migration } from 'kysely';
+import type { Migration, RawBuilder } from 'kysely';
 import type { Address, Hex } from 'viem';
 import type { z } from 'zod';
 import type { ChainClients } from '../chain/clients.ts';
@@ -119,18 +119,36 @@ export interface GroundworkModule {
    */
   verify(args: { envelope: StoredEnvelope; device: DeviceInfo; params: Params }): ModuleVerdict;
   /**
-   * Aggregates the epoch's contributions into per-device scoring inputs
-   * (JSON-safe), in the database. These inputs go into the epoch bundle.
+   * Aggregates the epoch's contributions into scoring inputs (JSON-safe), in
+   * the database. These inputs go into the epoch bundle. A module gives this
+   * or {@link deviceInputs}, not both.
    */
-  collectInputs(args: { db: Db; window: EpochWindow; params: Params }): Promise<Record<string, unknown>>;
+  collectInputs?(args: { db: Db; window: EpochWindow; params: Params }): Promise<Record<string, unknown>>;
   /**
-   * Pure scoring of every device of the module from the collected inputs.
-   * `devices` lists every active device of the module at epoch close (so
-   * silent ones get a zero line with a reason).
+   * Per-device inputs, for a module whose inputs are one value per device:
+   * a SQL select of `device_id` and `value` (canonical JSON text, at most one
+   * row per device) over the window. The core joins it to the module's
+   * active devices in the same query that lists them (so the two always
+   * agree), and the inputs are then an array aligned with `devices` —
+   * `inputs[i]` is the value of `devices[i]`, `null` for a device without a
+   * row. At a million devices this is one array of small values instead of
+   * an object keyed by device id: cheaper to build, parse and write.
+   */
+  deviceInputs?(args: { window: EpochWindow; params: Params; dialect: 'sqlite' | 'postgres' }): RawBuilder<{
+    device_id: string;
+    value: string;
+  }>;
+  /**
+   * Pure scoring of every device of the module from the collected inputs
+   * (for a module with {@link deviceInputs}, the array aligned with
+   * `devices`). `devices` lists every active device of the module at epoch
+   * close, sorted by id (so silent ones get a zero line with a reason).
+   * Scores are best returned in `devices` order, as objects the core may
+   * extend (it adds each one's beneficiary rather than copy a million).
    */
   score(args: {
     window: EpochWindow;
-    inputs: Record<string, unknown>;
+    inputs: Record<string, unknown> | unknown[];
     devices: string[];
     params: Params;
   }): ModuleDeviceScore[];

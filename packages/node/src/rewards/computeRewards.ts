@@ -157,8 +157,16 @@ export function computeRewards(input: ComputeRewardsInput): ComputeRewardsOutput
     // Floor division throughout: every remainder stays with the pool as dust.
     const modulePool = m.scoreSum > 0n && sumWeights > 0n ? (pool * m.weight) / sumWeights : 0n;
     let moduleTotal = 0n;
+    // Equal scores get equal amounts: neighbours with the same score (most of a large,
+    // healthy fleet) reuse the last division instead of repeating it.
+    let lastScore = -1n;
+    let lastAmount = 0n;
     for (const line of m.lines) {
-      const amount = m.scoreSum > 0n ? (modulePool * line.score) / m.scoreSum : 0n;
+      if (line.score !== lastScore) {
+        lastScore = line.score;
+        lastAmount = m.scoreSum > 0n ? (modulePool * line.score) / m.scoreSum : 0n;
+      }
+      const amount = lastAmount;
       line.amount = amount;
       lines.push(line);
       moduleTotal += amount;
