@@ -119,6 +119,7 @@ export async function startNode(o: {
   indexer.on('claim', (account, amount) => bus.emit('claim', { account, amount: amount.toString() }));
   closer.on('closed', (epoch) => bus.emit('epoch', { epoch, status: 'closed' }));
   closer.on('submitted', (epoch, tx) => bus.emit('epoch', { epoch, status: 'submitted', tx }));
+  closer.on('indexed', (epoch) => bus.emit('epoch', { epoch, status: 'indexed' }));
 
   const runtimeFor = (moduleId: string): ModuleRuntime => ({
     db,
