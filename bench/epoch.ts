@@ -63,16 +63,23 @@ export async function seed(
       : '';
   const from = (count: number) => (sqlite ? 'from nums' : `from generate_series(0, ${count - 1}) as nums(k)`);
   const run = (q: string) => sql.raw(q).execute(store.db);
+  // Ids spread over the whole hex range as real ones (hashes of public keys) are: a
+  // scrambled 48-bit prefix ((k·a + c) mod 2^48, a bijection), then k itself. With
+  // plain sequential ids every device shared one prefix, which no real fleet does.
+  const prefix = sqlite
+    ? `printf('%012x', (k * 25214903917 + 11) & 281474976710655)`
+    : `lpad(to_hex((k::bigint * 25214903917 + 11) & 281474976710655), 12, '0')`;
+  const deviceId = `'0x' || ${prefix} || ${sqlite ? `printf('%052x', k)` : `lpad(to_hex(k), 52, '0')`}`;
   await run(`${numbers(n)} insert into devices (device_id, key_type, public_key, module, h3_cell, operator, active, registered_block)
-    select ${hex('k', 64)}, 1, '0x${'11'.repeat(32)}', 'uptime', '8a392ad5a6dffff', ${hex(`k % ${operators}`, 40)}, 1, 1 ${from(n)}`);
+    select ${deviceId}, 1, '0x${'11'.repeat(32)}', 'uptime', '8a392ad5a6dffff', ${hex(`k % ${operators}`, 40)}, 1, 1 ${from(n)}`);
   progress(`seeded ${n} devices`);
   for (let s = 0; s < slots; s++) {
     const at = startMs + s * slotMs + 10;
     const skip = s === 0 ? 'where k % 50 <> 0' : '';
     await run(`${numbers(n)} insert into envelopes (id, device_id, seq, time, received_at, kind, body, sig)
-      select ${s * n} + k + 1, ${hex('k', 64)}, ${s + 1}, ${at}, ${at}, 'uptime.heartbeat', '{"uptimeSeconds":1}', '0x${'ab'.repeat(64)}' ${from(n)} ${skip}`);
+      select ${s * n} + k + 1, ${deviceId}, ${s + 1}, ${at}, ${at}, 'uptime.heartbeat', '{"uptimeSeconds":1}', '0x${'ab'.repeat(64)}' ${from(n)} ${skip}`);
     await run(`${numbers(n)} insert into contributions (envelope_id, module, device_id, at, data)
-      select ${s * n} + k + 1, 'uptime', ${hex('k', 64)}, ${at}, '{}' ${from(n)} ${skip}`);
+      select ${s * n} + k + 1, 'uptime', ${deviceId}, ${at}, '{}' ${from(n)} ${skip}`);
     progress(`seeded slot ${s + 1} of ${slots}`);
   }
 }

@@ -27,19 +27,19 @@ export async function digestInputs(
   // Groups by the first three hex digits of the id: each group's ids sort
   // together, so groups in key order, each in (device, seq) order, are the
   // whole list in (device, seq) order.
-  // Each group's text comes back as bytes (a blob, bytea): at a million devices the
-  // lines are 400 MB, and decoding them into JavaScript strings only for the hash to
-  // encode them again cost a second.
+  // From SQLite each group's text comes back as bytes (a blob): at a million devices
+  // the lines are 400 MB, and decoding them into JavaScript strings only for the hash
+  // to encode them again cost a second. (PostgreSQL would send a bytea as hex text.)
   const lines = sql`string_agg(c.device_id || ':' || e.seq || ':' || e.sig || ${'\n'}, '' order by c.device_id, e.seq)`;
-  const bytes = dialectOf(db) === 'sqlite' ? sql`cast(${lines} as blob)` : sql`convert_to(${lines}, 'UTF8')`;
-  const { rows } = await sql<{ k: string; s: Uint8Array; n: number | string }>`
-    select substr(c.device_id, 1, 5) as k, ${bytes} as s, count(*) as n
+  const { rows } = await sql<{ k: string; s: Uint8Array | string; n: number | string }>`
+    select substr(c.device_id, 1, 5) as k, ${dialectOf(db) === 'sqlite' ? sql`cast(${lines} as blob)` : lines} as s,
+           count(*) as n
     from contributions c join envelopes e on e.id = c.envelope_id
     where c.at >= ${startMs} and c.at < ${endMs}
     group by substr(c.device_id, 1, 5)
     order by k`.execute(db);
   for (const r of rows) {
-    h.update(r.s);
+    h.update(r.s); // a string is hashed as its UTF-8 bytes
     count += Number(r.n);
   }
   return { digest: `0x${h.digest('hex')}`, count };
