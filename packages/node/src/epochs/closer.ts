@@ -14,6 +14,7 @@ import { type GroundworkModule, requireParam } from '../modules/types.ts';
 import type { Db } from '../store/db.ts';
 import type { Verifier } from '../verify/verifier.ts';
 import { readBundleFile } from './bundleFile.ts';
+import type { DigestInputs } from './digest.ts';
 import { indexRewardLines, persistCumulative, prepareEpoch } from './prepare.ts';
 
 export const EPOCH_SECONDS_PARAM = 'epoch.seconds';
@@ -25,7 +26,7 @@ export interface EpochCloserOptions {
   indexer: ChainIndexer;
   verifier: Verifier;
   /** Computes the inputs digest in a worker thread with its own connection (see digestWorker.ts). */
-  digest?: (startMs: number, endMs: number) => Promise<{ digest: Hex; count: number }>;
+  digest?: DigestInputs;
   /** Waits until no ingest batch is between taking its receive time and committing. */
   ingestBarrier: () => Promise<void>;
   modules: GroundworkModule[];

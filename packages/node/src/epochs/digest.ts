@@ -9,6 +9,15 @@ import { sql } from 'kysely';
 import type { Hex } from 'viem';
 import { type Db, dialectOf } from '../store/db.ts';
 
+/** The inputs digest of the window `[startMs, endMs)` and how many envelopes it covers. */
+export interface InputsDigest {
+  digest: Hex;
+  count: number;
+}
+
+/** Something that computes {@link InputsDigest}s: in-process, or in the digest worker. */
+export type DigestInputs = (startMs: number, endMs: number) => Promise<InputsDigest>;
+
 /**
  * Streams the epoch's accepted contributions (device, seq, sig), ordered by
  * device then seq, into SHA-256 — the bundle's `inputsDigest`, binding the
@@ -17,11 +26,7 @@ import { type Db, dialectOf } from '../store/db.ts';
  * prefix) per query, so JavaScript handles a few hundred strings rather than
  * a row per envelope.
  */
-export async function digestInputs(
-  db: Db,
-  startMs: number,
-  endMs: number,
-): Promise<{ digest: Hex; count: number }> {
+export async function digestInputs(db: Db, startMs: number, endMs: number): Promise<InputsDigest> {
   const h = createHash('sha256');
   let count = 0;
   // Groups by the first three hex digits of the id: each group's ids sort

@@ -14,7 +14,7 @@ import {
   computeEpoch,
 } from './bundle.ts';
 import { writeBundleFile } from './bundleFile.ts';
-import { digestInputs } from './digest.ts';
+import { type DigestInputs, digestInputs, type InputsDigest } from './digest.ts';
 
 export { digestInputs };
 
@@ -102,7 +102,7 @@ export interface CollectOptions {
   chainId: number;
   contracts: { distributor: Address; parameters: Address; schedule: Address; registry: Address };
   /** Computes the inputs digest elsewhere (a worker thread with its own connection); default in-process. */
-  digest?: (startMs: number, endMs: number) => Promise<{ digest: Hex; count: number }>;
+  digest?: DigestInputs;
 }
 
 /** Everything but the digest: per module its devices and inputs, and the previous cumulative amounts. */
@@ -263,8 +263,7 @@ const DIGEST_WORKER_URL = new URL('./digestWorker.mjs', import.meta.url);
 export const DIGEST_WORKER_THRESHOLD = 500_000;
 
 /** `digestInputs` as the epoch closer calls it; `close` ends its worker thread, if any. */
-export interface DigestFn {
-  (startMs: number, endMs: number): Promise<{ digest: Hex; count: number }>;
+export interface DigestFn extends DigestInputs {
   /** Resolves once a started worker has loaded and opened its connection (at once without one). */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -313,10 +312,7 @@ class DigestWorker {
   readonly #worker: Promise<import('node:worker_threads').Worker>;
   readonly ready: Promise<void>;
   #onReady: () => void = () => {};
-  readonly #pending = new Map<
-    number,
-    { resolve: (r: { digest: Hex; count: number }) => void; reject: (e: Error) => void }
-  >();
+  readonly #pending = new Map<number, { resolve: (r: InputsDigest) => void; reject: (e: Error) => void }>();
   #next = 1;
 
   constructor(source: StoreSource) {
@@ -326,16 +322,13 @@ class DigestWorker {
     this.#worker = import('node:worker_threads').then(({ Worker }) => {
       const w = new Worker(DIGEST_WORKER_URL, { workerData: { source } });
       w.unref();
-      w.on(
-        'message',
-        (m: { id?: number; ready?: true; ok?: { digest: Hex; count: number }; error?: string }) => {
-          if (m.ready) return this.#onReady();
-          const p = this.#pending.get(m.id!);
-          this.#pending.delete(m.id!);
-          if (m.ok) p?.resolve(m.ok);
-          else p?.reject(new Error(`inputs digest worker: ${m.error}`));
-        },
-      );
+      w.on('message', (m: { id?: number; ready?: true; ok?: InputsDigest; error?: string }) => {
+        if (m.ready) return this.#onReady();
+        const p = this.#pending.get(m.id!);
+        this.#pending.delete(m.id!);
+        if (m.ok) p?.resolve(m.ok);
+        else p?.reject(new Error(`inputs digest worker: ${m.error}`));
+      });
       const fail = (err: Error) => {
         this.#onReady(); // nobody waits for a worker that is gone; run() then fails
         for (const p of this.#pending.values()) p.reject(err);
@@ -347,7 +340,7 @@ class DigestWorker {
     });
   }
 
-  async run(startMs: number, endMs: number): Promise<{ digest: Hex; count: number }> {
+  async run(startMs: number, endMs: number): Promise<InputsDigest> {
     const w = await this.#worker;
     const id = this.#next++;
     return new Promise((resolve, reject) => {
