@@ -20,7 +20,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes, verify } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,7 +63,16 @@ export interface IngestRun {
    * verify workers) and of the load generator. These move less than the rates
    * when other work shares the machine, but they do move (shared cores run slower).
    */
-  cpuUsPerEnvelope: { node: number; loadGenerator: number };
+  cpuUsPerEnvelope: {
+    node: number;
+    loadGenerator: number;
+    /**
+     * Of `node`, the main thread alone (HTTP or MQTT, parsing, SQLite; not the
+     * verify workers), where the platform tells per-thread CPU time (Linux).
+     * It does not move with the cost of a verify, which shared cores change.
+     */
+    mainThread?: number;
+  };
   /**
    * Raw verify CPU time ÷ the node's CPU time per envelope: the share of the
    * node's work that is checking signatures (1 = nothing else). Less moved
@@ -254,12 +263,14 @@ export async function benchIngest(o: {
       let peakRss = rssBefore;
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
       const elu = performance.eventLoopUtilization();
+      const mainCpu0 = mainThreadCpuMicros();
       const cpu = process.cpuUsage();
       const t = performance.now();
       const result = await loader.go();
       const seconds = (performance.now() - t) / 1000;
       const busy = performance.eventLoopUtilization(elu).utilization;
       const cpuUsed = process.cpuUsage(cpu);
+      const mainCpu1 = mainThreadCpuMicros();
       clearInterval(sampler);
       await node.ingestor.barrier();
       const stored = await countStored(node.store);
@@ -283,6 +294,9 @@ export async function benchIngest(o: {
           cpuUsPerEnvelope: {
             node: Math.round((cpuUsed.user + cpuUsed.system) / stored),
             loadGenerator: Math.round(result.cpuMicros / stored),
+            ...(mainCpu0 !== undefined && mainCpu1 !== undefined
+              ? { mainThread: Math.round((mainCpu1 - mainCpu0) / stored) }
+              : {}),
           },
           ...(job.kind === 'mqtt' ? { ingestBatches: node.batches() } : {}),
         } satisfies IngestRun,
@@ -439,6 +453,24 @@ export async function benchIngest(o: {
   } finally {
     await pool.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const CLOCK_TICK_MICROS = 10_000;
+
+/**
+ * CPU time of this process's main thread so far, in µs, from
+ * /proc/self/task/<pid>/stat (utime + stime, in clock ticks of 10 ms, the
+ * Linux default USER_HZ); undefined where there is no such file.
+ */
+function mainThreadCpuMicros(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MICROS;
+  } catch {
+    return undefined;
   }
 }
 

@@ -151,10 +151,16 @@ describe('embedded MQTT broker', () => {
       },
     });
     const dev = await device(url, [alice]);
-    dev.client.on('message', () => events.push('verdict'));
-    const acked = dev.client
-      .publishAsync(mqttUpTopic(alice.deviceId), JSON.stringify(heartbeat(alice, 1)), { qos: 1 })
-      .then(() => events.push('puback'));
+    // In wire order: the broker writes each commit's PUBACKs and verdicts
+    // together, one TCP segment may carry both, and mqtt.js then emits the
+    // message before it settles the publish promise.
+    dev.client.on('packetreceive', (packet) => {
+      if (packet.cmd === 'puback') events.push('puback');
+      if (packet.cmd === 'publish') events.push('verdict');
+    });
+    const acked = dev.client.publishAsync(mqttUpTopic(alice.deviceId), JSON.stringify(heartbeat(alice, 1)), {
+      qos: 1,
+    });
 
     await until('the ingest call', () => events.length > 0);
     // Ingest is held: a PUBACK now would acknowledge an envelope not stored.

@@ -228,17 +228,21 @@ function limitPacketSize(socket: Socket, maxBytes: number, onTooLarge: (bytes: n
   let multiplier = 1;
   let lengthBytes = 0;
   let body = 0;
-  // Everything written in one tick — a packet's pieces, the PUBACKs of every
-  // message one commit answered — leaves in one system call.
+  // Everything written in one turn of the event loop — a packet's pieces, the
+  // PUBACKs and verdicts of every message one commit answered — leaves in one
+  // system call. Uncorked from setImmediate, not process.nextTick: each
+  // message's answer is written from its own promise continuation, and a
+  // nextTick would run between those, one write system call per message.
   let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
   const send = (chunks: Buffer[], callback: (err?: Error | null) => void) => {
     if (!corked) {
       corked = true;
       socket.cork();
-      process.nextTick(() => {
-        corked = false;
-        socket.uncork();
-      });
+      setImmediate(uncork);
     }
     let ok = true;
     for (const chunk of chunks) ok = socket.write(chunk);

@@ -335,11 +335,14 @@ export class Ingestor {
       }
     });
     // Only after the commit: the mirror and the verdicts.
+    const acceptedByModule = new Map<string, number>();
     for (const c of committed) {
       if (c.device.lastSeq < c.envelope.seq) c.device.lastSeq = c.envelope.seq;
       c.batch!.verdicts[c.index] = { index: c.index, status: 'accepted', seq: c.envelope.seq };
-      this.#o.metrics.envelopesAccepted.inc({ module: c.device.module });
+      acceptedByModule.set(c.device.module, (acceptedByModule.get(c.device.module) ?? 0) + 1);
     }
+    // One counter update per module, not per envelope (each hashes its labels).
+    for (const [module, n] of acceptedByModule) this.#o.metrics.envelopesAccepted.inc({ module }, n);
   }
 
   /**
@@ -374,9 +377,11 @@ export class Ingestor {
         UPDATE device_seq SET last_seq = v.max_seq FROM v
         WHERE device_seq.device_id = v.device_id AND device_seq.last_seq < v.min_seq
         RETURNING device_seq.device_id`.execute(trx);
+      // The usual case: every device advanced at the first try, and the candidates are already in order.
+      if (attempt === 0 && updated.rows.length === ranges.size) return pending;
       const ok = new Set(updated.rows.map((r) => r.device_id));
-      const lost = pending.filter((c) => !ok.has(c.envelope.device));
-      won.push(...pending.filter((c) => ok.has(c.envelope.device)));
+      const lost: Candidate[] = [];
+      for (const c of pending) (ok.has(c.envelope.device) ? won : lost).push(c);
       pending = [];
       if (lost.length === 0) break;
       const lostIds = [...new Set(lost.map((c) => c.envelope.device))];

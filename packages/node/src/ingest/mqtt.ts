@@ -150,6 +150,11 @@ class IngestGroups {
     return this.#queued + this.#running;
   }
 
+  /**
+   * Queues `items` for the next `ingestBatch` call; resolves with their
+   * verdicts in order. A verdict's `index` is its place in that whole call,
+   * not in `items`: callers go by position.
+   */
   submit(items: unknown[]): Promise<EnvelopeVerdict[]> {
     return new Promise((resolve, reject) => {
       this.#jobs.push({ items, resolve, reject });
@@ -230,10 +235,7 @@ class IngestGroups {
           const verdicts = await this.#o.ingestBatch(inputs);
           let offset = 0;
           for (const j of group) {
-            const base = offset;
-            j.resolve(
-              verdicts.slice(base, base + j.items.length).map((v) => ({ ...v, index: v.index - base })),
-            );
+            j.resolve(verdicts.slice(offset, offset + j.items.length));
             offset += j.items.length;
           }
           return;
@@ -268,6 +270,19 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function usableSeq(item: unknown): number | undefined {
   const seq = isPlainObject(item) ? item.seq : undefined;
   return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 1 ? seq : undefined;
+}
+
+/** A rejection verdict for `item` at `index`, with its seq when it has a usable one. */
+function rejectedVerdict(item: unknown, index: number, reason: ReasonCode): MqttVerdict {
+  const seq = usableSeq(item);
+  return seq === undefined
+    ? { index, status: 'rejected', reason }
+    : { index, status: 'rejected', reason, seq };
+}
+
+/** The `/down` reply to a message of `device`. */
+function downReply(device: string, message: MqttDownMessage): MqttReply {
+  return { topic: mqttDownTopic(device), payload: JSON.stringify(message), message };
 }
 
 /**
@@ -320,45 +335,47 @@ export class UpMessageHandler {
 
   /** The reply to a message on `topic`, or undefined when the topic is not an up topic. */
   async handle(topic: string, payload: Uint8Array): Promise<MqttReply | undefined> {
+    // Runs once per message (usually one envelope): no per-call helper closures,
+    // which under tsx each cost a defineProperty as well (esbuild keepNames).
     const device = deviceOfUpTopic(topic);
     if (device === undefined) return undefined;
-    const reply = (message: MqttDownMessage): MqttReply => ({
-      topic: mqttDownTopic(device),
-      payload: JSON.stringify(message),
-      message,
-    });
-    const refuse = (code: MqttPayloadErrorCode, message: string): MqttReply => {
-      this.#log.warn({ msg: 'mqtt message refused', device_id: device, code, bytes: payload.byteLength });
-      return reply({ error: { code, message } });
-    };
 
     if (payload.byteLength > this.#maxPayloadBytes)
-      return refuse('PAYLOAD_TOO_LARGE', `payload is larger than ${this.#maxPayloadBytes} bytes`);
+      return this.#refuse(
+        device,
+        payload,
+        'PAYLOAD_TOO_LARGE',
+        `payload is larger than ${this.#maxPayloadBytes} bytes`,
+      );
     let value: unknown;
     try {
       value = JSON.parse(utf8.decode(payload));
     } catch {
-      return refuse('MALFORMED_JSON', 'payload is not UTF-8 JSON');
+      return this.#refuse(device, payload, 'MALFORMED_JSON', 'payload is not UTF-8 JSON');
     }
     let items: unknown[];
     if (isPlainObject(value) && Object.hasOwn(value, 'envelopes')) {
       const envelopes = value.envelopes;
       if (!Array.isArray(envelopes) || envelopes.length === 0)
-        return refuse('BAD_REQUEST', 'envelopes must be an array of at least one envelope');
+        return this.#refuse(
+          device,
+          payload,
+          'BAD_REQUEST',
+          'envelopes must be an array of at least one envelope',
+        );
       if (envelopes.length > LIMITS.maxBatchEnvelopes)
-        return refuse('BATCH_TOO_LARGE', `at most ${LIMITS.maxBatchEnvelopes} envelopes per message`);
+        return this.#refuse(
+          device,
+          payload,
+          'BATCH_TOO_LARGE',
+          `at most ${LIMITS.maxBatchEnvelopes} envelopes per message`,
+        );
       items = envelopes;
     } else {
       items = [value];
     }
 
     const results: MqttVerdict[] = new Array(items.length);
-    const rejected = (index: number, reason: ReasonCode): MqttVerdict => {
-      const seq = usableSeq(items[index]);
-      return seq === undefined
-        ? { index, status: 'rejected', reason }
-        : { index, status: 'rejected', reason, seq };
-    };
     const toIngest: unknown[] = [];
     const positions: number[] = [];
     for (let i = 0; i < items.length; i++) {
@@ -369,7 +386,7 @@ export class UpMessageHandler {
         toIngest.push(item);
         positions.push(i);
       } else {
-        results[i] = rejected(i, 'MALFORMED');
+        results[i] = rejectedVerdict(item, i, 'MALFORMED');
         this.#metrics?.envelopesRejected.inc({ reason: 'MALFORMED' });
         this.#log.warn({
           msg: 'envelope rejected',
@@ -385,10 +402,17 @@ export class UpMessageHandler {
         const v = verdicts[k]!;
         const i = positions[k]!;
         results[i] =
-          v.status === 'accepted' ? { index: i, status: 'accepted', seq: v.seq } : rejected(i, v.reason);
+          v.status === 'accepted'
+            ? { index: i, status: 'accepted', seq: v.seq }
+            : rejectedVerdict(items[i], i, v.reason);
       }
     }
-    return reply({ results });
+    return downReply(device, { results });
+  }
+
+  #refuse(device: string, payload: Uint8Array, code: MqttPayloadErrorCode, message: string): MqttReply {
+    this.#log.warn({ msg: 'mqtt message refused', device_id: device, code, bytes: payload.byteLength });
+    return downReply(device, { error: { code, message } });
   }
 }
 
