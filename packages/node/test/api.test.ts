@@ -1,7 +1,7 @@
 import { createPrivateKey, sign } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import uptime from '@groundwork/module-uptime';
-import { deviceKeyFromSeed, fromHex, P256_N, VECTORS } from '@groundwork/protocol';
+import { deviceKeyFromSeed, fromHex, P256_N, signEnvelope, VECTORS } from '@groundwork/protocol';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -9,6 +9,7 @@ import { buildApi } from '../src/api/server.ts';
 import { Ingestor } from '../src/ingest/ingest.ts';
 import type { GroundworkModule } from '../src/modules/types.ts';
 import type { NodeContext } from '../src/node.ts';
+import type { Store } from '../src/store/db.ts';
 import { freshStore, loadDirectory, newMetrics, seedDevice, silentLog } from './helpers.ts';
 
 // A stand-in for the city module, so the protocol's own test vector (kind city.air_quality) has a home.
@@ -26,10 +27,12 @@ describe('HTTP API', () => {
   let app: FastifyInstance;
   let base: string;
   let cleanup: () => Promise<void>;
+  let store: Store;
 
   beforeAll(async () => {
     const f = await freshStore();
     cleanup = f.cleanup;
+    store = f.store;
     await seedDevice(f.store, edKey, { module: 'city' });
     await seedDevice(f.store, p256Key, { module: 'uptime' });
     const devices = await loadDirectory(f.store);
@@ -166,6 +169,48 @@ describe('HTTP API', () => {
       ['SEQ_REPLAYED', 42],
       ['SEQ_REPLAYED', 42],
     ]);
+  });
+
+  it("lists a device's judged envelopes with their verdicts, newest first, and the ones not judged yet as pending", async () => {
+    const { db } = store;
+    const e42 = await db
+      .selectFrom('envelopes')
+      .select('id')
+      .where('device_id', '=', VECTORS.ed25519.deviceId)
+      .executeTakeFirstOrThrow();
+    // The verifier judged envelope 42 (its verdict and cursor); seq 43 arrives after it.
+    await db
+      .insertInto('verdicts')
+      .values({
+        envelope_id: e42.id,
+        device_id: VECTORS.ed25519.deviceId,
+        module: 'city',
+        status: 'accepted',
+        reason: 'CITY_OK',
+        created_at: NOW,
+      })
+      .execute();
+    await db
+      .insertInto('cursors')
+      .values({ name: 'verifier', position: Number(e42.id) })
+      .execute();
+    const next = { ...JSON.parse(VECTORS.ed25519.signedEnvelope), seq: 43 };
+    const { sig: _, ...unsigned } = next;
+    const res = await post(JSON.stringify({ envelopes: [signEnvelope(unsigned, edKey)] }));
+    expect(((await res.json()) as { results: { status: string }[] }).results[0]!.status).toBe('accepted');
+    const list = (await (await fetch(`${base}/v1/devices/${VECTORS.ed25519.deviceId}/verdicts`)).json()) as {
+      envelopes: { seq: number; verdict: { status: string; reason: string | null } }[];
+    };
+    expect(list.envelopes.map((e) => [e.seq, e.verdict.status, e.verdict.reason])).toEqual([
+      [43, 'pending', null],
+      [42, 'accepted', 'CITY_OK'],
+    ]);
+    const one = (await (
+      await fetch(`${base}/v1/devices/${VECTORS.ed25519.deviceId}/verdicts?limit=1`)
+    ).json()) as {
+      envelopes: { seq: number }[];
+    };
+    expect(one.envelopes.map((e) => e.seq)).toEqual([43]);
   });
 
   it('validates path parameters and reports unknown resources', async () => {

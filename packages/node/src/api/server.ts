@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { InputError, NotFoundError } from '../internal/errors.ts';
 import type { NodeContext } from '../node.ts';
 import { buildRewardTree, type RewardTree } from '../rewards/merkle.ts';
+import { VERIFIER_CURSOR } from '../verify/verifier.ts';
 import { installErrorHandler } from './errors.ts';
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 0x-prefixed 32-byte hex id');
@@ -186,14 +187,41 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
     },
     async (req) => {
       const id = req.params.id.toLowerCase();
-      const accepted = await db
+      const { limit } = req.query;
+      // Envelopes carry no per-device index (it cost the ingest path a random page per
+      // envelope): judged ones are found through the verifier's `verdicts_device`, and
+      // those not judged yet in the short tail after the verifier's cursor.
+      const cursor = await db
+        .selectFrom('cursors')
+        .select('position')
+        .where('name', '=', VERIFIER_CURSOR)
+        .executeTakeFirst();
+      const pending = await db
         .selectFrom('envelopes as e')
-        .leftJoin('verdicts as v', 'v.envelope_id', 'e.id')
-        .select(['e.id', 'e.seq', 'e.time', 'e.received_at', 'e.kind', 'e.body', 'v.status', 'v.reason'])
+        .select(['e.id', 'e.seq', 'e.time', 'e.received_at', 'e.kind', 'e.body'])
+        .where('e.id', '>', Number(cursor?.position ?? 0))
         .where('e.device_id', '=', id)
         .orderBy('e.id', 'desc')
-        .limit(req.query.limit)
+        .limit(limit)
         .execute();
+      const judged = await db
+        .selectFrom('verdicts as v')
+        .innerJoin('envelopes as e', 'e.id', 'v.envelope_id')
+        .select(['e.id', 'e.seq', 'e.time', 'e.received_at', 'e.kind', 'e.body', 'v.status', 'v.reason'])
+        .where('v.device_id', '=', id)
+        .orderBy('v.envelope_id', 'desc')
+        .limit(limit)
+        .execute();
+      // An envelope judged between the two reads is in both: its verdict wins.
+      const seen = new Set(judged.map((e) => Number(e.id)));
+      const accepted = [
+        ...pending
+          .filter((e) => !seen.has(Number(e.id)))
+          .map((e) => ({ ...e, status: null as string | null, reason: null as string | null })),
+        ...judged,
+      ]
+        .sort((a, b) => Number(b.id) - Number(a.id))
+        .slice(0, limit);
       const rejected = await db
         .selectFrom('rejections')
         .selectAll()

@@ -6,7 +6,9 @@ import type { DeviceInfo, GroundworkModule, Params } from '../modules/types.ts';
 import type { Db } from '../store/db.ts';
 import type { ContributionTable, VerdictTable } from '../store/schema.ts';
 
-const CURSOR = 'verifier';
+/** The verifier's cursor in `cursors`: the id of the last envelope it judged. */
+export const VERIFIER_CURSOR = 'verifier';
+const CURSOR = VERIFIER_CURSOR;
 const CHUNK = 5000;
 
 /**
