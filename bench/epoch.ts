@@ -82,6 +82,10 @@ export async function seed(
       select ${s * n} + k + 1, 'uptime', ${deviceId}, ${at}, '{}' ${from(n)} ${skip}`);
     progress(`seeded slot ${s + 1} of ${slots}`);
   }
+  // A running node's WAL stays small (SQLite checkpoints it every 1,000 pages as it
+  // commits); the seeding's few huge transactions leave a gigabyte of it, through which
+  // every read of the close would look pages up (measured: the digest 6.4 s instead of 4.6 s).
+  if (sqlite) await run('pragma wal_checkpoint(truncate)');
 }
 
 /** Closes one epoch of `devices` devices on a fresh store of the given kind and times it. */

@@ -15,6 +15,7 @@
  * took the message).
  */
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import mqtt, { type MqttClient } from 'mqtt';
 
 export interface HttpLoadJob {
@@ -53,20 +54,46 @@ export interface LoadResult {
 
 const send = (m: object) => new Promise<void>((resolve) => process.send!(m, undefined, {}, () => resolve()));
 
-async function runHttp(job: HttpLoadJob, r: LoadResult): Promise<void> {
-  const lane = async (bodies: string[]) => {
-    for (const body of bodies) {
-      const res = await fetch(job.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-      });
-      const json = (await res.json()) as { results: { status: string; reason?: string }[] };
-      if (res.status !== 202) throw new Error(`status ${res.status} ${JSON.stringify(json)}`);
-      for (const v of json.results) count(r, v);
-    }
+/**
+ * HTTP: node:http over keep-alive connections (one per lane), bodies encoded
+ * before `go`. Measured against fetch: undici's fetch cost this process about
+ * 7 µs per envelope, CPU taken from the very cores the node runs on.
+ */
+function prepareHttp(job: HttpLoadJob, r: LoadResult): () => Promise<void> {
+  const url = new URL(job.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: job.lanes.length });
+  const lanes = job.lanes.map((bodies) => bodies.map((b) => Buffer.from(b, 'utf8')));
+  const post = (body: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': body.length },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (res.statusCode !== 202) return reject(new Error(`status ${res.statusCode} ${text}`));
+            const json = JSON.parse(text) as { results: { status: string; reason?: string }[] };
+            for (const v of json.results) count(r, v);
+            resolve();
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const lane = async (bodies: Buffer[]) => {
+    for (const body of bodies) await post(body);
   };
-  await Promise.all(job.lanes.map(lane));
+  return () => Promise.all(lanes.map(lane)).then(() => agent.destroy());
 }
 
 function count(r: LoadResult, v: { status: string; reason?: string }): void {
@@ -173,7 +200,7 @@ const result: LoadResult = {
   verdicts: 0,
   cpuMicros: 0,
 };
-const run = job.kind === 'http' ? () => runHttp(job, result) : await prepareMqtt(job, result);
+const run = job.kind === 'http' ? prepareHttp(job, result) : await prepareMqtt(job, result);
 process.once('message', () => {
   const cpu = process.cpuUsage();
   run().then(

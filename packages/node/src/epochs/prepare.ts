@@ -46,11 +46,17 @@ async function activeDevices(
             db,
           )
       : perDevice
-        ? await sql<{ j: string }>`
-          select coalesce(json_agg(json_build_array(device_id, operator, value::json)), '[]'::json)::text as j
-          from (select d.device_id, d.operator, a.value from devices d
-            left join (${perDevice}) a on a.device_id = d.device_id
-            where d.module = ${m.id} and d.active = 1 order by d.device_id) s`.execute(db)
+        ? // No nested loop: on tables the planner has no statistics for yet (a young
+          // network) it estimated a handful of rows and compared every device with every
+          // aggregate row — 42 s at 10,000 devices, against 0.1 s with a hash or merge join.
+          await db.transaction().execute(async (trx) => {
+            await sql`set local enable_nestloop = off`.execute(trx);
+            return sql<{ j: string }>`
+              select coalesce(json_agg(json_build_array(device_id, operator, value::json)), '[]'::json)::text as j
+              from (select d.device_id, d.operator, a.value from devices d
+                left join (${perDevice}) a on a.device_id = d.device_id
+                where d.module = ${m.id} and d.active = 1 order by d.device_id) s`.execute(trx);
+          })
         : await sql<{ j: string }>`
           select coalesce(json_agg(json_build_array(device_id, operator)), '[]'::json)::text as j
           from (select device_id, operator from devices where module = ${m.id} and active = 1 order by device_id) s`.execute(
