@@ -101,6 +101,12 @@ export interface IngestBenchResult {
   http: IngestRun;
   /** MQTT through the embedded broker (the node's default), one envelope per message, QoS 1. */
   mqtt: IngestRun & { broker: 'embedded'; connections: number; window: number };
+  /**
+   * MQTT through the embedded broker with devices that buffer: each message a
+   * device's next `perMessage` envelopes as one batch (docs/PROTOCOL.md §8A),
+   * as a meter uploading its intervals or a tracker after a gap would send.
+   */
+  mqttBatched: IngestRun & { broker: 'embedded'; connections: number; window: number; perMessage: number };
   /** MQTT through an external Mosquitto and the shared subscription, if one was reachable. */
   mqttExternal?:
     | (IngestRun & { broker: string; connections: number; window: number; maxInFlightSeen: number })
@@ -127,6 +133,8 @@ export async function benchIngest(o: {
   /** MQTT connections and messages in flight on each. */
   mqttConnections?: number;
   mqttWindow?: number;
+  /** Envelopes per message of the buffering-device MQTT run (default 10). */
+  mqttPerMessage?: number;
   /** External broker to measure too (e.g. Mosquitto); undefined skips it. */
   externalMqttUrl?: string;
   /** Node-side MQTT settings other than the defaults, to compare them. */
@@ -140,6 +148,7 @@ export async function benchIngest(o: {
   // Per connection: at most devices ÷ connections (one message in flight per device), and with
   // the default 4 × 500 as many envelopes in flight as HTTP's 4 requests of 500.
   const window = o.mqttWindow ?? 500;
+  const perMessage = o.mqttPerMessage ?? 10;
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
   const pool = new VerifyPool(o.workers);
   try {
@@ -338,15 +347,31 @@ export async function benchIngest(o: {
     await node.store.close();
     await baselineRound();
 
-    // MQTT: device d on connection d % connections, its envelopes in seq order, one per message.
+    // MQTT: device d on connection d % connections, its envelopes in seq order, one per
+    // message — or, for devices that buffer, `perMessage` of them per message as a batch.
     const deviceIndex = new Map(keys.map((k, i) => [k.deviceId, i]));
-    const mqttClients = (prefix: string) =>
-      Array.from({ length: connections }, (_, c) => ({
-        clientId: `${prefix}-${c}`,
-        messages: envelopes
-          .filter((e) => deviceIndex.get(e.device)! % connections === c)
-          .map((e) => ({ device: e.device, payload: JSON.stringify(e) })),
-      }));
+    const mqttClients = (prefix: string, perMessage = 1) =>
+      Array.from({ length: connections }, (_, c) => {
+        const mine = envelopes.filter((e) => deviceIndex.get(e.device)! % connections === c);
+        if (perMessage === 1)
+          return {
+            clientId: `${prefix}-${c}`,
+            messages: mine.map((e) => ({ device: e.device, payload: JSON.stringify(e) })),
+          };
+        const byDevice = new Map<string, typeof envelopes>();
+        for (const e of mine) byDevice.set(e.device, [...(byDevice.get(e.device) ?? []), e]);
+        // Round by round: every device's first batch, then every device's second, …
+        const messages: { device: string; payload: string }[] = [];
+        const lists = [...byDevice.values()];
+        for (let at = 0; lists.some((l) => at < l.length); at += perMessage)
+          for (const l of lists)
+            if (at < l.length)
+              messages.push({
+                device: l[0]!.device,
+                payload: JSON.stringify({ envelopes: l.slice(at, at + perMessage) }),
+              });
+        return { clientId: `${prefix}-${c}`, messages };
+      });
 
     progress(`MQTT, embedded broker: ${envelopes.length} messages, ${connections} connections × ${window}`);
     const mqttNode = await startNode('mqtt');
@@ -374,6 +399,32 @@ export async function benchIngest(o: {
       throw new Error(`mqtt: ${embedded.result.pubacks} PUBACKs for ${envelopes.length} messages`);
     await broker.close();
     await mqttNode.store.close();
+    await baselineRound();
+
+    progress(`MQTT, embedded broker, ${perMessage} envelopes per message`);
+    const batchedNode = await startNode('mqtt-batched');
+    const batchedBroker = await startEmbeddedBroker({
+      host: '127.0.0.1',
+      port: 0,
+      ingestBatch: batchedNode.ingestBatch,
+      log: batchedNode.log,
+      metrics: batchedNode.metrics,
+      ...o.mqttTuning,
+    });
+    const batched = await drive(
+      batchedNode,
+      {
+        kind: 'mqtt',
+        url: batchedBroker.url,
+        protocolVersion: 4,
+        window,
+        settle: 'puback',
+        clients: mqttClients('bench-buffering-device', perMessage),
+      },
+      'mqtt-batched',
+    );
+    await batchedBroker.close();
+    await batchedNode.store.close();
     await baselineRound();
 
     let external: IngestBenchResult['mqttExternal'];
@@ -443,10 +494,12 @@ export async function benchIngest(o: {
       verifyCpuUs: Number(verifyCpuUs.toFixed(1)),
       http: withRatio(http.run),
       mqtt: { ...withRatio(embedded.run), broker: 'embedded', connections, window },
+      mqttBatched: { ...withRatio(batched.run), broker: 'embedded', connections, window, perMessage },
       ...(external ? { mqttExternal: external } : {}),
       peakRssMb: Math.max(
         http.run.peakRssMb,
         embedded.run.peakRssMb,
+        batched.run.peakRssMb,
         external && 'peakRssMb' in external ? external.peakRssMb : 0,
       ),
     };

@@ -46,6 +46,7 @@ if (want('ingest')) {
     ...(report.ingest as object),
     http: r.http,
     mqtt: r.mqtt,
+    mqttBatched: r.mqttBatched,
     mqttExternal: r.mqttExternal,
     verifyPerSec: r.verifyPerSec,
     verifyRounds: r.verifyRounds,
@@ -61,6 +62,7 @@ if (want('ingest')) {
   process.stdout.write(
     `ingest: raw verify ${r.verifyPerSec}/s on ${r.workers} workers (rounds ${r.verifyRounds.join(', ')}); ` +
       `http ${r.http.perSec}/s, ratio ${r.http.ratio}; mqtt ${r.mqtt.perSec}/s, ratio ${r.mqtt.ratio}` +
+      `; mqtt batched ${r.mqttBatched.perSec}/s, ratio ${r.mqttBatched.ratio}` +
       (ext ? `; mqtt external ${ext.perSec}/s, ratio ${ext.ratio}` : '') +
       `; peak RSS ${r.peakRssMb} MB\n`,
   );
@@ -148,6 +150,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
     | {
         http?: Run;
         mqtt?: Run & { connections: number; window: number };
+        mqttBatched?: Run & { connections: number; window: number; perMessage: number };
         mqttExternal?:
           | (Run & { connections: number; window: number; maxInFlightSeen: number })
           | { skipped: string };
@@ -195,6 +198,10 @@ function renderMarkdown(r: Record<string, unknown>): string {
     if (ing.mqtt)
       md.push(
         `| MQTT ingest, embedded broker (one envelope per message, QoS 1, PUBACK after commit; ${ing.mqtt.connections} connections × ${ing.mqtt.window} in flight) | ${ing.mqtt.perSec}/s | **${ing.mqtt.ratio}** (target ≥ 0.8) | ${cells(ing.mqtt)} |`,
+      );
+    if (ing.mqttBatched)
+      md.push(
+        `| MQTT ingest, embedded broker, devices that buffer (${ing.mqttBatched.perMessage} envelopes per message as one batch, QoS 1, PUBACK after commit) | ${ing.mqttBatched.perSec}/s | ${ing.mqttBatched.ratio} | ${cells(ing.mqttBatched)} |`,
       );
     const ext = ing.mqttExternal;
     if (ext && 'perSec' in ext)
