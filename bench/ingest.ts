@@ -373,59 +373,35 @@ export async function benchIngest(o: {
         return { clientId: `${prefix}-${c}`, messages };
       });
 
+    /** One run through the embedded broker (a fresh node), settled by PUBACK (sent after commit). */
+    const embeddedRun = async (name: string, perMessage: number) => {
+      const node = await startNode(name);
+      const broker = await startEmbeddedBroker({
+        host: '127.0.0.1',
+        port: 0,
+        ingestBatch: node.ingestBatch,
+        log: node.log,
+        metrics: node.metrics,
+        ...o.mqttTuning,
+      });
+      const clients = mqttClients(`bench-${name}`, perMessage);
+      const run = await drive(
+        node,
+        { kind: 'mqtt', url: broker.url, protocolVersion: 4, window, settle: 'puback', clients },
+        name,
+      );
+      const messages = clients.reduce((n, c) => n + c.messages.length, 0);
+      if (run.result.pubacks !== messages)
+        throw new Error(`${name}: ${run.result.pubacks} PUBACKs for ${messages} messages`);
+      await broker.close();
+      await node.store.close();
+      await baselineRound();
+      return run;
+    };
     progress(`MQTT, embedded broker: ${envelopes.length} messages, ${connections} connections × ${window}`);
-    const mqttNode = await startNode('mqtt');
-    const broker = await startEmbeddedBroker({
-      host: '127.0.0.1',
-      port: 0,
-      ingestBatch: mqttNode.ingestBatch,
-      log: mqttNode.log,
-      metrics: mqttNode.metrics,
-      ...o.mqttTuning,
-    });
-    const embedded = await drive(
-      mqttNode,
-      {
-        kind: 'mqtt',
-        url: broker.url,
-        protocolVersion: 4,
-        window,
-        settle: 'puback',
-        clients: mqttClients('bench-device'),
-      },
-      'mqtt',
-    );
-    if (embedded.result.pubacks !== envelopes.length)
-      throw new Error(`mqtt: ${embedded.result.pubacks} PUBACKs for ${envelopes.length} messages`);
-    await broker.close();
-    await mqttNode.store.close();
-    await baselineRound();
-
+    const embedded = await embeddedRun('mqtt', 1);
     progress(`MQTT, embedded broker, ${perMessage} envelopes per message`);
-    const batchedNode = await startNode('mqtt-batched');
-    const batchedBroker = await startEmbeddedBroker({
-      host: '127.0.0.1',
-      port: 0,
-      ingestBatch: batchedNode.ingestBatch,
-      log: batchedNode.log,
-      metrics: batchedNode.metrics,
-      ...o.mqttTuning,
-    });
-    const batched = await drive(
-      batchedNode,
-      {
-        kind: 'mqtt',
-        url: batchedBroker.url,
-        protocolVersion: 4,
-        window,
-        settle: 'puback',
-        clients: mqttClients('bench-buffering-device', perMessage),
-      },
-      'mqtt-batched',
-    );
-    await batchedBroker.close();
-    await batchedNode.store.close();
-    await baselineRound();
+    const batched = await embeddedRun('mqtt-batched', perMessage);
 
     let external: IngestBenchResult['mqttExternal'];
     if (o.externalMqttUrl) {
