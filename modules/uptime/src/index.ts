@@ -101,8 +101,10 @@ const uptime: GroundworkModule = {
       : devices.map((d) => (inputs as Record<string, { slots?: number } | undefined>)[d]?.slots ?? null);
     if (slotsOf.length !== devices.length)
       throw new Error(`uptime inputs: expected one slot count per device (${devices.length})`);
-    // One bigint per possible score, shared by every device with that score.
+    // One bigint and one detail per possible score, shared by every device with that
+    // score (a million devices, a handful of distinct values; nobody mutates them).
     const scores = Array.from({ length: expected + 1 }, (_, i) => BigInt(i));
+    const details = Array.from({ length: expected + 1 }, (_, slots) => ({ expectedSlots: expected, slots }));
     const out = new Array<ModuleDeviceScore>(devices.length);
     for (let i = 0; i < devices.length; i++) {
       const v = slotsOf[i] ?? 0;
@@ -115,7 +117,7 @@ const uptime: GroundworkModule = {
         deviceId: devices[i]!,
         score: scores[slots]!,
         reason,
-        detail: { expectedSlots: expected, slots },
+        detail: details[slots]!,
       };
     }
     return out;

@@ -222,6 +222,10 @@ export function* bundleBodyChunks(
   yield `${canonicalize(header)}\n`;
 
   let at = 0;
+  let lastReason: string | undefined;
+  let lastReasonJson = '';
+  let lastDetail: RewardDetail | undefined | null = null;
+  let lastDetailJson = '';
   for (const m of modules) {
     yield `${canonicalize(m.inputs)}\n`;
     const end = at + m.devices.length;
@@ -232,10 +236,17 @@ export function* bundleBodyChunks(
         const l = result.lines[at]!;
         if (l.module !== m.id) throw new Error(`line ${at} belongs to ${l.module}, expected ${m.id}`);
         // Hex ids, decimal amounts and a normalised detail (sorted keys, strings and finite
-        // numbers): JSON.stringify writes exactly their RFC 8785 form.
-        chunk += `["${l.deviceId}","${l.beneficiary}","${l.score}","${l.amount}",${JSON.stringify(l.reason)},${
-          l.detail === undefined ? 'null' : JSON.stringify(l.detail)
-        }]\n`;
+        // numbers): JSON.stringify writes exactly their RFC 8785 form. Neighbours often
+        // share a reason and a detail object: those are written once and reused.
+        if (l.reason !== lastReason) {
+          lastReason = l.reason;
+          lastReasonJson = JSON.stringify(l.reason);
+        }
+        if (l.detail !== lastDetail) {
+          lastDetail = l.detail;
+          lastDetailJson = l.detail === undefined ? 'null' : JSON.stringify(l.detail);
+        }
+        chunk += `["${l.deviceId}","${l.beneficiary}","${l.score}","${l.amount}",${lastReasonJson},${lastDetailJson}]\n`;
       }
       yield chunk;
     }

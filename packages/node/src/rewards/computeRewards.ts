@@ -222,7 +222,13 @@ function normaliseModule(m: ModuleScores, index: number): NormalisedModule {
   }
   if (!Array.isArray(m.devices)) throw new RewardInputInvalidError(`${path}.devices`, 'an array', m.devices);
 
-  const lines = m.devices.map((d, i) => lineOf(m.module, d, path, i));
+  // Scorers may share one detail object among devices with equal facts (uptime does):
+  // within this call, an object already normalised is not checked again.
+  const normalised = {
+    input: undefined as RewardDetail | undefined,
+    output: undefined as RewardDetail | undefined,
+  };
+  const lines = m.devices.map((d, i) => lineOf(m.module, d, path, i, normalised));
   // Scorers usually return devices in id order already: sort only when not.
   let sorted = true;
   for (let i = 1; i < lines.length && sorted; i++)
@@ -239,7 +245,13 @@ function normaliseModule(m: ModuleScores, index: number): NormalisedModule {
 }
 
 /** The validated, lowercased line of one device, amount 0 for now. */
-function lineOf(module: string, d: DeviceScore, modulePath: string, index: number): RewardLine {
+function lineOf(
+  module: string,
+  d: DeviceScore,
+  modulePath: string,
+  index: number,
+  last: { input: RewardDetail | undefined; output: RewardDetail | undefined },
+): RewardLine {
   // Paths are built only on error (no closure, no string per device): a million of
   // either would cost more than the rest.
   if (d === null || typeof d !== 'object')
@@ -271,7 +283,13 @@ function lineOf(module: string, d: DeviceScore, modulePath: string, index: numbe
     amount: 0n,
     reason: d.reason,
   };
-  if (d.detail !== undefined) line.detail = normaliseDetail(d.detail, modulePath, index);
+  if (d.detail !== undefined) {
+    if (d.detail !== last.input) {
+      last.output = normaliseDetail(d.detail, modulePath, index);
+      last.input = d.detail;
+    }
+    line.detail = last.output;
+  }
   return line;
 }
 
