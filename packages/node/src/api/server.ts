@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { InputError, NotFoundError } from '../internal/errors.ts';
 import type { NodeContext } from '../node.ts';
 import { buildRewardTree, type RewardTree } from '../rewards/merkle.ts';
-import { VERIFIER_CURSOR } from '../verify/verifier.ts';
+import { verifierPosition } from '../verify/verifier.ts';
 import { installErrorHandler } from './errors.ts';
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 0x-prefixed 32-byte hex id');
@@ -191,15 +191,10 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
       // Envelopes carry no per-device index (it cost the ingest path a random page per
       // envelope): judged ones are found through the verifier's `verdicts_device`, and
       // those not judged yet in the short tail after the verifier's cursor.
-      const cursor = await db
-        .selectFrom('cursors')
-        .select('position')
-        .where('name', '=', VERIFIER_CURSOR)
-        .executeTakeFirst();
       const pending = await db
         .selectFrom('envelopes as e')
         .select(['e.id', 'e.seq', 'e.time', 'e.received_at', 'e.kind', 'e.body'])
-        .where('e.id', '>', Number(cursor?.position ?? 0))
+        .where('e.id', '>', await verifierPosition(db))
         .where('e.device_id', '=', id)
         .orderBy('e.id', 'desc')
         .limit(limit)

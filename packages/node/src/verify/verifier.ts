@@ -6,9 +6,17 @@ import type { DeviceInfo, GroundworkModule, Params } from '../modules/types.ts';
 import type { Db } from '../store/db.ts';
 import type { ContributionTable, VerdictTable } from '../store/schema.ts';
 
-/** The verifier's cursor in `cursors`: the id of the last envelope it judged. */
-export const VERIFIER_CURSOR = 'verifier';
-const CURSOR = VERIFIER_CURSOR;
+const CURSOR = 'verifier';
+
+/** The verifier's cursor: the id of the last envelope it judged (0 before the first). */
+export async function verifierPosition(db: Db): Promise<number> {
+  const cursor = await db
+    .selectFrom('cursors')
+    .select('position')
+    .where('name', '=', CURSOR)
+    .executeTakeFirst();
+  return Number(cursor?.position ?? 0);
+}
 const CHUNK = 5000;
 
 /**
@@ -47,12 +55,7 @@ export class Verifier {
 
   async #step(): Promise<number> {
     const { db } = this.o;
-    const cursor = await db
-      .selectFrom('cursors')
-      .select('position')
-      .where('name', '=', CURSOR)
-      .executeTakeFirst();
-    const after = Number(cursor?.position ?? 0);
+    const after = await verifierPosition(db);
     const rows = await db
       .selectFrom('envelopes')
       .innerJoin('devices', 'devices.device_id', 'envelopes.device_id')
