@@ -64,7 +64,10 @@ export class ChainIndexer extends EventEmitter<IndexerEvents> {
   /** Indexes every block up to the chain head; resolves when caught up. */
   sync(): Promise<number> {
     return this.#lock.run(async () => {
-      const latest = await this.o.clients.publicClient.getBlockNumber();
+      // Uncached: viem keeps a block number for the client's cacheTime, and a head read
+      // just before a transaction was mined (by waiting for its receipt, say) would end
+      // this sync short of it — a device registered then was missing from the node.
+      const latest = await this.o.clients.publicClient.getBlockNumber({ cacheTime: 0 });
       let from = BigInt(this.#head + 1);
       while (from <= latest) {
         const to = from + MAX_RANGE - 1n < latest ? from + MAX_RANGE - 1n : latest;

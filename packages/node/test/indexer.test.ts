@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deviceRegistryAbi } from '@groundwork/abi';
+import uptime from '@groundwork/module-uptime';
+import {
+  deviceKeyFromSeed,
+  keyTypeCode,
+  registrationDigest,
+  signRegistration,
+  toHex,
+} from '@groundwork/protocol';
+import type { Hex } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AnvilHandle, startAnvil } from '../src/chain/anvil.ts';
+import { type ChainClients, connectChain } from '../src/chain/clients.ts';
+import type { Deployment } from '../src/chain/deployment.ts';
+import { ChainIndexer } from '../src/chain/indexer.ts';
+import { moduleToBytes32 } from '../src/chain/params.ts';
+import { DEV_KEYS, loadSettings } from '../src/internal/settings.ts';
+import { ensureNetwork } from '../src/network.ts';
+import { freshStore, loadDirectory, newMetrics, silentLog } from './helpers.ts';
+
+describe('chain indexer on a local chain', () => {
+  let anvil: AnvilHandle;
+  let clients: ChainClients;
+  let deployment: Deployment;
+  const dataDir = mkdtempSync(join(tmpdir(), 'gw-indexer-'));
+
+  beforeAll(async () => {
+    anvil = await startAnvil({ port: 0 });
+    clients = await connectChain(anvil.rpcUrl);
+    const settings = loadSettings(
+      { dataDir, logLevel: 'silent', api: { host: '127.0.0.1', port: 0 }, mqtt: { enabled: false } },
+      { env: {} },
+    );
+    ({ deployment } = await ensureNetwork({ settings, clients, modules: [uptime] }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await anvil?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('indexes a registration mined just after the client last read the head', async () => {
+    const { store, cleanup } = await freshStore('sqlite', [uptime]);
+    try {
+      const indexer = new ChainIndexer({
+        db: store.db,
+        clients,
+        deployment,
+        devices: await loadDirectory(store),
+        log: silentLog,
+        metrics: newMetrics(),
+      });
+      await indexer.load();
+      await indexer.sync();
+      // The client has just read the head (viem keeps it for its cacheTime) …
+      await clients.publicClient.getBlockNumber();
+      // … and then a device is registered (anvil mines it at once).
+      const key = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(7));
+      const w = clients.walletFor(DEV_KEYS[5] as Hex);
+      const hash = await w.writeContract({
+        address: deployment.contracts.registry,
+        abi: deviceRegistryAbi,
+        functionName: 'register',
+        args: [
+          {
+            keyType: keyTypeCode(key.keyType),
+            publicKey: toHex(key.publicKey) as Hex,
+            module: moduleToBytes32('uptime'),
+            h3Cell: 0n,
+            signature: toHex(
+              signRegistration(
+                key.privateKey,
+                key.keyType,
+                registrationDigest({
+                  chainId: deployment.chainId,
+                  registry: deployment.contracts.registry,
+                  operator: w.account.address,
+                  nonce: 0,
+                }),
+              ),
+            ) as Hex,
+          },
+        ],
+      });
+      // Mined (asked for the receipt directly, as a caller holding the hash would).
+      for (let i = 0; ; i++) {
+        const r = await clients.publicClient.getTransactionReceipt({ hash }).catch(() => undefined);
+        if (r) break;
+        if (i > 400) throw new Error('registration not mined');
+        await new Promise((res) => setTimeout(res, 5));
+      }
+      // sync() promises every block up to the head: the registration must be there.
+      await indexer.sync();
+      const row = await store.db
+        .selectFrom('devices')
+        .select(['device_id', 'module', 'active'])
+        .where('device_id', '=', key.deviceId)
+        .executeTakeFirst();
+      expect(row).toEqual({ device_id: key.deviceId, module: 'uptime', active: 1 });
+    } finally {
+      await cleanup();
+    }
+  }, 60_000);
+});
