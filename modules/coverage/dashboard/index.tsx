@@ -62,7 +62,7 @@ function CoverageView(_: { api: ApiClient }) {
     minIntervalMs: 3_000,
   });
   const devices = useApi((a) => a.allDevices({ module: 'coverage' }), [], {
-    refreshOn: ['device', 'envelopes'],
+    refreshOn: ['device', 'envelopes', 'module.coverage'],
   });
   const [cell, setCell] = useState<MapCell | undefined>();
   return (

@@ -33,7 +33,7 @@ import { useId, useState } from 'react';
 
 const BASE = '/v1/modules/energy';
 /** Refresh on ingest batches and epochs, at most this often: the node does not forward energy events yet. */
-const REFRESH = { refreshOn: ['envelopes', 'epoch'] as const, minIntervalMs: 5_000 };
+const REFRESH = { refreshOn: ['envelopes', 'epoch', 'module.energy'] as const, minIntervalMs: 5_000 };
 const BID = '#0f7b6c';
 const ASK = moduleColor('energy');
 

@@ -381,7 +381,7 @@ function ShipmentDetail({
       return { entries, anchored, alerts: alerts.alerts.length, breachReadings };
     },
     [id, session.token, JSON.stringify(shipment.rules)],
-    { refreshOn: ['epoch'], minIntervalMs: 5_000 },
+    { refreshOn: ['epoch', 'module.logistics'], minIntervalMs: 5_000 },
   );
   const [filter, setFilter] = useState<Filter>('all');
   const [check, setCheck] = useState<
@@ -547,7 +547,7 @@ function Shipments({ api, session }: { api: ApiClient; session: Session }) {
   const list = useApi(
     (a) => a.get<{ shipments: Shipment[] }>(`${BASE}/shipments`, { token: session.token }),
     [session.token],
-    { refreshOn: ['epoch'], minIntervalMs: 5_000 },
+    { refreshOn: ['epoch', 'module.logistics'], minIntervalMs: 5_000 },
   );
   const anchors = useApi((a) => a.get<{ anchorRegistry: Hex }>(`${BASE}/anchors?limit=1`), []);
   const [open, setOpen] = useState<Hex | undefined>();

@@ -141,12 +141,14 @@ export interface Claimable {
 export interface LiveEvents {
   /** A batch of envelopes was ingested. */
   envelopes: { accepted: number; rejected: number };
-  /** An epoch closed or its root was submitted on chain. */
-  epoch: { epoch: number; status: 'closed' | 'submitted'; tx?: HexString };
+  /** An epoch closed, its root was submitted on chain, or its reward lines reached the API. */
+  epoch: { epoch: number; status: 'closed' | 'submitted' | 'indexed'; tx?: HexString };
   /** A claim was paid on chain (indexed from RewardsClaimed). */
   claim: { account: HexString; amount: string };
   /** A device was registered, moved or deactivated. */
   device: { deviceId: HexString };
+  /** What a module published (`module.energy`: a slot cleared or settled; …), `{ type, … }`. */
+  [module: `module.${string}`]: { type: string; [k: string]: unknown };
 }
 
 export type LiveEventName = keyof LiveEvents;

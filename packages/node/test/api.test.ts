@@ -28,6 +28,7 @@ describe('HTTP API', () => {
   let base: string;
   let cleanup: () => Promise<void>;
   let store: Store;
+  let bus: EventEmitter;
 
   beforeAll(async () => {
     const f = await freshStore();
@@ -56,7 +57,7 @@ describe('HTTP API', () => {
       ingestor,
       log: silentLog,
       metrics,
-      bus: new EventEmitter(),
+      bus: (bus = new EventEmitter()),
       deployment: {
         chainId: 31337,
         deployBlock: 0,
@@ -211,6 +212,28 @@ describe('HTTP API', () => {
       envelopes: { seq: number }[];
     };
     expect(one.envelopes.map((e) => e.seq)).toEqual([43]);
+  });
+
+  it("streams each module's public events as module.<id>, and nothing it emits under other names", async () => {
+    const res = await fetch(`${base}/v1/events`);
+    const reader = res.body!.getReader();
+    let text = '';
+    const readUntil = async (needle: string) => {
+      while (!text.includes(needle)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before ${needle}`);
+        text += new TextDecoder().decode(value);
+      }
+    };
+    await readUntil(': connected');
+    bus.emit('city:private', { type: 'secret' });
+    bus.emit('city', { type: 'reading', sensor: 7 });
+    bus.emit('epoch', { epoch: 3, status: 'indexed' });
+    await readUntil('"indexed"');
+    await reader.cancel();
+    expect(text).toContain('event: module.city\ndata: {"type":"reading","sensor":7}\n\n');
+    expect(text).toContain('event: epoch\ndata: {"epoch":3,"status":"indexed"}\n\n');
+    expect(text).not.toContain('secret');
   });
 
   it('validates path parameters and reports unknown resources', async () => {

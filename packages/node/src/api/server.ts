@@ -416,7 +416,13 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
 
   r.get(
     '/v1/events',
-    { schema: { tags: ['network'], summary: 'Server-sent events: envelopes, epoch, claim, device' } },
+    {
+      schema: {
+        tags: ['network'],
+        summary:
+          'Server-sent events: envelopes, epoch, claim, device, and module.<id> for what each module publishes (e.g. module.energy: a slot cleared or settled)',
+      },
+    },
     (req, reply) => {
       reply.hijack();
       const res = reply.raw;
@@ -428,12 +434,15 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
       res.write(': connected\n\n');
       const send = (event: string) => (data: unknown) =>
         res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      const handlers = {
+      const handlers: Record<string, (data: unknown) => void> = {
         envelopes: send('envelopes'),
         epoch: send('epoch'),
         claim: send('claim'),
         device: send('device'),
       };
+      // What a module emits on the bus under its own id is public; anything it keeps
+      // private goes under another name (logistics' alerts) and is not forwarded here.
+      for (const m of ctx.modules) handlers[m.id] = send(`module.${m.id}`);
       for (const [k, h] of Object.entries(handlers)) ctx.bus.on(k, h);
       const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
       req.raw.on('close', () => {
