@@ -211,13 +211,22 @@ describe('logistics API on a running node and chain', () => {
   it("describes its routes in the node's OpenAPI document", async () => {
     const res = await fetch(`${node.url}/openapi.json`);
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as { paths: Record<string, unknown> };
+    const doc = (await res.json()) as {
+      paths: Record<string, Record<string, { security?: unknown }>>;
+      components: { securitySchemes: Record<string, unknown> };
+    };
     for (const p of [
       '/v1/modules/logistics/auth/login',
       '/v1/modules/logistics/shipments/{id}/handoffs',
       '/v1/modules/logistics/records/{id}/proof',
     ])
       expect(Object.keys(doc.paths)).toContain(p);
+    // Session routes name the node's bearer scheme; signing in needs none.
+    expect(doc.components.securitySchemes.sessionToken).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.paths['/v1/modules/logistics/shipments/{id}/handoffs']!.post!.security).toEqual([
+      { sessionToken: [] },
+    ]);
+    expect(doc.paths['/v1/modules/logistics/auth/login']!.post!.security).toBeUndefined();
   });
 
   it('creates a shipment for its shipper with trackers, parties, route and rules', async () => {

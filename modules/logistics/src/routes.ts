@@ -47,8 +47,10 @@ const page = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 const idParams = z.object({ id: shipmentIdSchema });
-/** How a route authenticates, for the OpenAPI document (the core declares no security schemes to reference). */
+/** How a route authenticates, for the OpenAPI document's readers. */
 const bearer = 'Needs `Authorization: Bearer <token>` from POST /v1/modules/logistics/auth/login.';
+/** Schema members of a route that needs a session: the note, and the node's `sessionToken` security scheme. */
+const secured = { description: bearer, security: [{ sessionToken: [] }] };
 
 const configSchema = z
   .object({
@@ -184,7 +186,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
 
   r.post(
     '/auth/logout',
-    { schema: { tags: ['logistics'], summary: 'End this session', description: bearer } },
+    { schema: { tags: ['logistics'], summary: 'End this session', ...secured } },
     async (req, reply) => {
       const s = await auth(req);
       await logout(rt.db, s.sid);
@@ -195,7 +197,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
   r.get(
     '/me',
     {
-      schema: { tags: ['logistics'], summary: 'Who the session is, and its shipments', description: bearer },
+      schema: { tags: ['logistics'], summary: 'Who the session is, and its shipments', ...secured },
     },
     async (req) => {
       const s = await auth(req);
@@ -222,7 +224,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
       schema: {
         tags: ['logistics'],
         summary: 'Create a shipment (the caller is its shipper): trackers, parties, route, condition rules',
-        description: bearer,
+        ...secured,
         body: createShipmentSchema,
       },
     },
@@ -238,7 +240,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
       schema: {
         tags: ['logistics'],
         summary: "The caller's shipments",
-        description: bearer,
+        ...secured,
         querystring: page,
       },
     },
@@ -263,7 +265,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
       schema: {
         tags: ['logistics'],
         summary: 'One shipment (parties only)',
-        description: bearer,
+        ...secured,
         params: idParams,
       },
     },
@@ -280,7 +282,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
       schema: {
         tags: ['logistics'],
         summary: 'Add a carrier or an auditor (shipper only)',
-        description: bearer,
+        ...secured,
         params: idParams,
         body: z.object({ account: addressSchema, role: z.enum(['carrier', 'auditor']) }).strict(),
       },
@@ -297,7 +299,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
       schema: {
         tags: ['logistics'],
         summary: 'Put another tracker on the shipment (shipper only; its operator must be a party)',
-        description: bearer,
+        ...secured,
         params: idParams,
         body: z.object({ deviceId: deviceIdSchema, fromMs: z.number().int().min(0).optional() }).strict(),
       },
@@ -314,7 +316,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
       schema: {
         tags: ['logistics'],
         summary: 'The next hand-off as EIP-712 typed data, for both parties to sign',
-        description: bearer,
+        ...secured,
         params: idParams,
         body: handoffMessageSchema.omit({ shipment: true, index: true }),
       },
@@ -337,7 +339,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
       schema: {
         tags: ['logistics'],
         summary: 'Record a custody hand-off signed by both parties (EIP-712 CustodyHandoff)',
-        description: bearer,
+        ...secured,
         params: idParams,
         body: handoffRequestSchema,
       },
@@ -351,7 +353,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
 
   r.get(
     '/shipments/:id/handoffs',
-    { schema: { tags: ['logistics'], summary: 'The custody chain', description: bearer, params: idParams } },
+    { schema: { tags: ['logistics'], summary: 'The custody chain', ...secured, params: idParams } },
     async (req) => {
       const s = await auth(req);
       await requireParty(db, req.params.id, s.account);
@@ -383,7 +385,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
       schema: {
         tags: ['logistics'],
         summary: 'Readings of the shipment, by measurement time',
-        description: bearer,
+        ...secured,
         params: idParams,
         querystring: page.extend({ device: deviceIdSchema.optional() }),
       },
@@ -424,7 +426,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
       schema: {
         tags: ['logistics'],
         summary: 'Alerts raised for the shipment',
-        description: bearer,
+        ...secured,
         params: idParams,
       },
     },
@@ -448,7 +450,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
       schema: {
         tags: ['logistics'],
         summary: 'Every record of the shipment (readings, hand-offs, alerts) with its anchoring',
-        description: bearer,
+        ...secured,
         params: idParams,
         querystring: page.extend({
           type: z.enum(['logistics.reading', 'logistics.handoff', 'logistics.alert']).optional(),
@@ -502,7 +504,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
         tags: ['logistics'],
         summary:
           'Shipment report as JSON: timeline, path, temperature, hand-offs, breaches, anchoring (?verify=true audits every record)',
-        description: bearer,
+        ...secured,
         params: idParams,
         querystring: reportQuery,
       },
@@ -515,7 +517,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
       schema: {
         tags: ['logistics'],
         summary: 'Shipment report as a printable HTML page (inline SVG map and temperature chart)',
-        description: bearer,
+        ...secured,
         params: idParams,
         querystring: reportQuery,
       },
@@ -533,7 +535,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
         tags: ['logistics'],
         summary:
           "Register the caller's webhook for the shipment's alerts and hand-offs (POST JSON, HMAC-signed)",
-        description: bearer,
+        ...secured,
         params: idParams,
         body: z
           .object({ url: z.string().min(1).max(2000), secret: z.string().min(16).max(200).optional() })
@@ -553,7 +555,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
       schema: {
         tags: ['logistics'],
         summary: "The caller's webhook and its recent deliveries",
-        description: bearer,
+        ...secured,
         params: idParams,
       },
     },
@@ -594,7 +596,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
       schema: {
         tags: ['logistics'],
         summary: "Remove the caller's webhook",
-        description: bearer,
+        ...secured,
         params: idParams,
       },
     },
@@ -617,7 +619,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
       schema: {
         tags: ['logistics'],
         summary: 'One record and its anchoring',
-        description: bearer,
+        ...secured,
         params: recordParams,
       },
     },
@@ -649,7 +651,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
       schema: {
         tags: ['logistics'],
         summary: 'Inclusion proof of one anchored record (check it with groundwork verify-proof)',
-        description: bearer,
+        ...secured,
         params: recordParams,
       },
     },
@@ -668,7 +670,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
       schema: {
         tags: ['logistics'],
         summary: "A tracker's readings, on a shipment or not (its operator only)",
-        description: bearer,
+        ...secured,
         params: z.object({ id: deviceIdSchema }),
         querystring: page,
       },
@@ -748,7 +750,7 @@ export async function registerRoutes(app: FastifyInstance, rt: ModuleRuntime): P
         tags: ['logistics'],
         summary:
           "Server-sent events of the caller's shipments: alerts, hand-offs, deliveries (Last-Event-ID resumes)",
-        description: bearer,
+        ...secured,
         querystring: z.object({ after: z.coerce.number().int().min(0).optional() }),
       },
     },

@@ -47,6 +47,17 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
         description:
           'Signed envelope ingest, devices, verdicts, epochs, bundles and claims. See docs/PROTOCOL.md.',
       },
+      components: {
+        securitySchemes: {
+          // Module routes that act for an account (logistics) name it in their `security`.
+          sessionToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'A session token from signing in with an Ethereum account (EIP-4361), e.g. POST /v1/modules/logistics/auth/login.',
+          },
+        },
+      },
     },
     transform: jsonSchemaTransform,
   });
