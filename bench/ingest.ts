@@ -359,7 +359,11 @@ export async function benchIngest(o: {
             messages: mine.map((e) => ({ device: e.device, payload: JSON.stringify(e) })),
           };
         const byDevice = new Map<string, typeof envelopes>();
-        for (const e of mine) byDevice.set(e.device, [...(byDevice.get(e.device) ?? []), e]);
+        for (const e of mine) {
+          const list = byDevice.get(e.device);
+          if (list) list.push(e);
+          else byDevice.set(e.device, [e]);
+        }
         // Round by round: every device's first batch, then every device's second, …
         const messages: { device: string; payload: string }[] = [];
         const lists = [...byDevice.values()];

@@ -16,6 +16,14 @@ import { DeviceDirectory } from '../src/store/devices.ts';
  */
 export const TEST_PG_URL = process.env.GROUNDWORK_TEST_PG_URL;
 
+/** Contract addresses for epoch bundles in tests that need no chain. */
+export const TEST_CONTRACTS = {
+  distributor: `0x${'01'.repeat(20)}`,
+  parameters: `0x${'02'.repeat(20)}`,
+  schedule: `0x${'03'.repeat(20)}`,
+  registry: `0x${'04'.repeat(20)}`,
+} as const;
+
 /** The store kinds every store-touching test runs against. */
 export const STORE_KINDS: ('sqlite' | 'postgres')[] = TEST_PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 

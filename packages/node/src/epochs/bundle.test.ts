@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freshStore, STORE_KINDS } from '../../test/helpers.ts';
+import { freshStore, STORE_KINDS, TEST_CONTRACTS } from '../../test/helpers.ts';
 import type { GroundworkModule } from '../modules/types.ts';
 import type { Store } from '../store/db.ts';
 import {
@@ -57,12 +57,7 @@ function inputs(): BundleInputs {
   return {
     format: BUNDLE_FORMAT,
     chainId: 31337,
-    contracts: {
-      distributor: `0x${'01'.repeat(20)}`,
-      parameters: `0x${'02'.repeat(20)}`,
-      schedule: `0x${'03'.repeat(20)}`,
-      registry: `0x${'04'.repeat(20)}`,
-    },
+    contracts: TEST_CONTRACTS,
     epoch: 2,
     window: { startMs: 1000, endMs: 2000 },
     paramsBlock: 7,

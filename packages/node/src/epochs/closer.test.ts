@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freshStore, STORE_KINDS } from '../../test/helpers.ts';
+import { freshStore, STORE_KINDS, TEST_CONTRACTS } from '../../test/helpers.ts';
 import type { ChainClients } from '../chain/clients.ts';
 import type { Deployment } from '../chain/deployment.ts';
 import type { ChainIndexer } from '../chain/indexer.ts';
@@ -36,17 +36,12 @@ describe.each(STORE_KINDS)('epoch closer on %s', (kind) => {
   });
   afterEach(async () => cleanup());
 
-  it('indexes from the bundle the lines of an epoch closed by a run that stopped before indexing them', async () => {
-    // Epoch 1 was closed (bundle written, root recorded) and the process died before its lines were indexed.
+  /** Epoch 1 closed (bundle written, root recorded) by a process that died before indexing its lines. */
+  async function closedEpochNotIndexed(): Promise<Hex> {
     const inputs = {
       format: BUNDLE_FORMAT,
       chainId: 31337,
-      contracts: {
-        distributor: `0x${'01'.repeat(20)}`,
-        parameters: `0x${'02'.repeat(20)}`,
-        schedule: `0x${'03'.repeat(20)}`,
-        registry: `0x${'04'.repeat(20)}`,
-      },
+      contracts: TEST_CONTRACTS,
       epoch: 1,
       window: { startMs: 0, endMs: 1000 },
       paramsBlock: 1,
@@ -95,12 +90,15 @@ describe.each(STORE_KINDS)('epoch closer on %s', (kind) => {
       .execute();
     await store.db.updateTable('epochs').set({ lines_indexed: 0 }).where('epoch', '=', 1).execute();
 
-    // The chain already holds the root (submitted before the crash): the closer takes it from there.
-    const events: string[] = [];
+    return root;
+  }
+
+  /** A closer over the store whose chain answers `readContract` as given; its events in `events`. */
+  function closerWith(readContract: () => Promise<unknown>, events: string[]): EpochCloser {
     const closer = new EpochCloser({
       db: store.db,
-      clients: { publicClient: { readContract: async () => root } } as unknown as ChainClients,
-      deployment: { chainId: 31337, genesisTime: 0, contracts: inputs.contracts } as unknown as Deployment,
+      clients: { publicClient: { readContract } } as unknown as ChainClients,
+      deployment: { chainId: 31337, genesisTime: 0, contracts: TEST_CONTRACTS } as unknown as Deployment,
       indexer: { sync: async () => {}, params: new Map(), head: 1 } as unknown as ChainIndexer,
       verifier: { drain: async () => {} } as unknown as Verifier,
       ingestBarrier: async () => {},
@@ -114,20 +112,30 @@ describe.each(STORE_KINDS)('epoch closer on %s', (kind) => {
     });
     closer.on('submitted', (e) => events.push(`submitted ${e}`));
     closer.on('indexed', (e) => events.push(`indexed ${e}`));
-    await closer.tick();
+    return closer;
+  }
 
-    const lines = await store.db
+  const indexedLines = () =>
+    store.db
       .selectFrom('reward_lines')
       .select(['device_id', 'amount', 'reason'])
       .where('epoch', '=', 1)
       .orderBy('device_id')
       .execute();
-    // Scores 1 : 2 : 3 of a pool of 600.
-    expect(lines).toEqual([
-      { device_id: dev(1), amount: '100', reason: 'COUNTED' },
-      { device_id: dev(2), amount: '200', reason: 'COUNTED' },
-      { device_id: dev(3), amount: '300', reason: 'COUNTED' },
-    ]);
+  // Scores 1 : 2 : 3 of a pool of 600.
+  const expectedLines = [
+    { device_id: dev(1), amount: '100', reason: 'COUNTED' },
+    { device_id: dev(2), amount: '200', reason: 'COUNTED' },
+    { device_id: dev(3), amount: '300', reason: 'COUNTED' },
+  ];
+
+  it('indexes from the bundle the lines of an epoch closed by a run that stopped before indexing them', async () => {
+    const root = await closedEpochNotIndexed();
+    // The chain already holds the root (submitted before the crash): the closer takes it from there.
+    const events: string[] = [];
+    await closerWith(async () => root, events).tick();
+
+    expect(await indexedLines()).toEqual(expectedLines);
     const epochs = await store.db
       .selectFrom('epochs')
       .select(['epoch', 'status', 'lines_indexed'])
@@ -139,5 +147,25 @@ describe.each(STORE_KINDS)('epoch closer on %s', (kind) => {
     ]);
     // The root goes first; indexing the lines for the API follows it.
     expect(events).toEqual(['submitted 1', 'indexed 1']);
+  });
+
+  it('indexes the lines even when the root cannot reach the chain, and fails the tick for a retry', async () => {
+    await closedEpochNotIndexed();
+    const events: string[] = [];
+    const closer = closerWith(async () => {
+      throw new Error('rpc down');
+    }, events);
+    await expect(closer.tick()).rejects.toThrow('rpc down');
+    expect(await indexedLines()).toEqual(expectedLines);
+    const epochs = await store.db
+      .selectFrom('epochs')
+      .select(['epoch', 'status', 'lines_indexed'])
+      .orderBy('epoch')
+      .execute();
+    expect(epochs).toEqual([
+      { epoch: 1, status: 'closed', lines_indexed: 1 },
+      { epoch: 2, status: 'open', lines_indexed: 1 },
+    ]);
+    expect(events).toEqual(['indexed 1']);
   });
 });

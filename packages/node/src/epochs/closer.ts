@@ -50,7 +50,8 @@ export interface EpochCloserEvents {
  * inputs, runs the pure reward function, writes the bundle and the
  * cumulative amounts (the close), has the oracle keys sign and submits the
  * root, then indexes the reward lines for the API — after the submission, so
- * that at a million devices the root is not held back by seconds of indexing. Each step is recorded so a
+ * that at a million devices the root is not held back by seconds of indexing,
+ * and whether or not the submission got through. Each step is recorded so a
  * restart resumes where it stopped.
  */
 export class EpochCloser extends EventEmitter<EpochCloserEvents> {
@@ -98,8 +99,15 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
         .where('status', '=', 'closed')
         .orderBy('epoch')
         .execute();
-      for (const e of pending)
-        await this.#submit(e.epoch, e.root as Hex, BigInt(e.total!), e.bundle_hash as Hex);
+      // The API's lines do not wait on the chain: a failed submission (RPC down) is
+      // retried next tick, after the lines are indexed.
+      let submitFailure: { error: unknown } | undefined;
+      try {
+        for (const e of pending)
+          await this.#submit(e.epoch, e.root as Hex, BigInt(e.total!), e.bundle_hash as Hex);
+      } catch (error) {
+        submitFailure = { error };
+      }
       // Lines of epochs closed by this run, or by a run that stopped before indexing them
       // (then read from the bundle).
       const unindexed = await this.o.db
@@ -122,6 +130,7 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
         });
         this.emit('indexed', e.epoch);
       }
+      if (submitFailure) throw submitFailure.error;
     });
   }
 

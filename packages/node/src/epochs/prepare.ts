@@ -32,37 +32,28 @@ async function activeDevices(
 ): Promise<{ devices: { deviceId: string; beneficiary: string }[]; perDevice?: unknown[] }> {
   const dialect = dialectOf(db);
   const perDevice = m.deviceInputs?.({ window, params, dialect });
-  const { rows } =
+  const rowsSql = sql`select d.device_id, d.operator${perDevice ? sql`, a.value` : sql``} from devices d
+    ${perDevice ? sql`left join (${perDevice}) a on a.device_id = d.device_id` : sql``}
+    where d.module = ${m.id} and d.active = 1 order by d.device_id`;
+  const query =
     dialect === 'sqlite'
-      ? perDevice
-        ? await sql<{ j: string }>`
-          select json_group_array(json_array(device_id, operator, json(value))) as j
-          from (select d.device_id, d.operator, a.value from devices d
-            left join (${perDevice}) a on a.device_id = d.device_id
-            where d.module = ${m.id} and d.active = 1 order by d.device_id)`.execute(db)
-        : await sql<{ j: string }>`
-          select json_group_array(json_array(device_id, operator)) as j
-          from (select device_id, operator from devices where module = ${m.id} and active = 1 order by device_id)`.execute(
-            db,
-          )
-      : perDevice
-        ? // No nested loop: on tables the planner has no statistics for yet (a young
-          // network) it estimated a handful of rows and compared every device with every
-          // aggregate row — 42 s at 10,000 devices, against 0.1 s with a hash or merge join.
-          await db.transaction().execute(async (trx) => {
-            await sql`set local enable_nestloop = off`.execute(trx);
-            return sql<{ j: string }>`
-              select coalesce(json_agg(json_build_array(device_id, operator, value::json)), '[]'::json)::text as j
-              from (select d.device_id, d.operator, a.value from devices d
-                left join (${perDevice}) a on a.device_id = d.device_id
-                where d.module = ${m.id} and d.active = 1 order by d.device_id) s`.execute(trx);
-          })
-        : await sql<{ j: string }>`
-          select coalesce(json_agg(json_build_array(device_id, operator)), '[]'::json)::text as j
-          from (select device_id, operator from devices where module = ${m.id} and active = 1 order by device_id) s`.execute(
-            db,
-          );
-  let rowsOut = JSON.parse(rows[0]?.j ?? '[]') as [string, string, unknown?][];
+      ? sql<{ j: string }>`select json_group_array(json_array(device_id, operator${
+          perDevice ? sql`, json(value)` : sql``
+        })) as j from (${rowsSql})`
+      : sql<{ j: string }>`select coalesce(json_agg(json_build_array(device_id, operator${
+          perDevice ? sql`, value::json` : sql``
+        })), '[]'::json)::text as j from (${rowsSql}) s`;
+  const { rows } =
+    dialect === 'postgres' && perDevice
+      ? // No nested loop: on tables the planner has no statistics for yet (a young
+        // network) it estimated a handful of rows and compared every device with every
+        // aggregate row — 42 s at 10,000 devices, against 0.1 s with a hash or merge join.
+        await db.transaction().execute(async (trx) => {
+          await sql`set local enable_nestloop = off`.execute(trx);
+          return query.execute(trx);
+        })
+      : await query.execute(db);
+  const rowsOut = JSON.parse(rows[0]?.j ?? '[]') as [string, string, unknown?][];
   // Rows come in the database's order of device ids (its collation; aggregated in the
   // order of a sorted subquery, which PostgreSQL keeps in practice but does not promise);
   // the bundle's order is code units. Hex ids sort alike under any sane collation, so
@@ -70,7 +61,7 @@ async function activeDevices(
   let sorted = true;
   for (let i = 1; i < rowsOut.length && sorted; i++)
     if (!(rowsOut[i - 1]![0] < rowsOut[i]![0])) sorted = false;
-  if (!sorted) rowsOut = [...rowsOut].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  if (!sorted) rowsOut.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const devices = new Array<{ deviceId: string; beneficiary: string }>(rowsOut.length);
   const inputs = perDevice ? new Array<unknown>(rowsOut.length) : undefined;
   for (let i = 0; i < rowsOut.length; i++) {
