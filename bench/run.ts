@@ -214,7 +214,8 @@ function renderMarkdown(r: Record<string, unknown>): string {
       md.push(
         `Baseline rounds (before, between and after the runs): ${ing.verifyRounds.map((v) => `${v}/s`).join(', ')}. ` +
           `The baseline has the ${r.cpus} cores to itself; during an ingest run the same cores also carry the node's main thread ` +
-          '(HTTP or MQTT, JSON, canonical JSON, SQLite) and the load generator (another process, which a real deployment would not have), ' +
+          '(HTTP or MQTT, JSON, canonical JSON, SQLite) and the load generator (another process, which a real deployment would not have; ' +
+          'it sends HTTP through node:http and MQTT over raw sockets, every body and PUBLISH packet encoded before the run), ' +
           'and on a shared machine whatever else runs. CPU time per envelope depends less on that (though shared cores run slower): the verify share, ' +
           `raw verify CPU (${verifyUs} µs) ÷ node CPU per envelope, is the part of the node's work that is checking signatures, ` +
           'and about the ratio it would reach on idle cores with the load generator elsewhere. ' +

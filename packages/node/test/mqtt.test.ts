@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createConnection } from 'node:net';
 import uptime from '@groundwork/module-uptime';
 import {
   type DeviceKey,
@@ -8,7 +10,12 @@ import {
 } from '@groundwork/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type EmbeddedBroker, filterMatchesUpTopics, startEmbeddedBroker } from '../src/ingest/broker.ts';
+import {
+  type EmbeddedBroker,
+  filterMatchesUpTopics,
+  startEmbeddedBroker,
+  UP_IN_FLIGHT_MESSAGES,
+} from '../src/ingest/broker.ts';
 import { type EnvelopeVerdict, Ingestor } from '../src/ingest/ingest.ts';
 import {
   deviceOfUpTopic,
@@ -115,19 +122,28 @@ describe('embedded MQTT broker', () => {
   async function device(
     url: string,
     keys: DeviceKey[],
-    o: { reconnectPeriod?: number } = {},
+    o: {
+      reconnectPeriod?: number;
+      clientId?: string;
+      clean?: boolean;
+      keepalive?: number;
+      qos?: 0 | 1;
+    } = {},
   ): Promise<Device> {
     const client = await mqtt.connectAsync(url, {
       protocolVersion: 4,
       reconnectPeriod: o.reconnectPeriod ?? 0,
       connectTimeout: 5000,
+      ...(o.clientId ? { clientId: o.clientId } : {}),
+      ...(o.clean !== undefined ? { clean: o.clean } : {}),
+      ...(o.keepalive !== undefined ? { keepalive: o.keepalive } : {}),
     });
     clients.push(client);
     const downs: Device['downs'] = [];
     client.on('message', (topic, payload) => downs.push({ topic, message: JSON.parse(payload.toString()) }));
     await client.subscribeAsync(
       keys.map((k) => mqttDownTopic(k.deviceId)),
-      { qos: 1 },
+      { qos: o.qos ?? 1 },
     );
     return { client, downs };
   }
@@ -330,11 +346,11 @@ describe('embedded MQTT broker', () => {
     await new Promise((r) => setTimeout(r, 400));
     const held = b.pending;
     await new Promise((r) => setTimeout(r, 400));
-    // Two socket reads at most (aedes reads again only when the previous
-    // read's packets are done, lib/client.js nextBatch), each at most 128 KiB.
+    // The connection stops reading once UP_IN_FLIGHT_MESSAGES are held; the
+    // socket read that crossed the line (at most 64 KiB) is taken whole.
     const packetBytes = 2 + 2 + topic.length + 2 + Math.min(...payloads.map((p) => p.length));
-    expect(held).toBeGreaterThan(0);
-    expect(held).toBeLessThanOrEqual(Math.ceil((256 * 1024) / packetBytes));
+    expect(held).toBeGreaterThanOrEqual(UP_IN_FLIGHT_MESSAGES);
+    expect(held).toBeLessThanOrEqual(UP_IN_FLIGHT_MESSAGES + Math.ceil((64 * 1024) / packetBytes));
     expect(b.pending).toBe(held);
 
     hold.open();
@@ -434,6 +450,169 @@ describe('embedded MQTT broker', () => {
     expect(dev.downs[0]!.message).toEqual({ results: [{ index: 0, status: 'accepted', seq: 1 }] });
   });
 
+  it('writes verdicts straight to clean-session subscribers, at their QoS, and takes their PUBACKs', async () => {
+    const b = await start();
+    const dev = await device(b.url, [alice]);
+    const sub0 = await device(b.url, [bob], { qos: 0 });
+    const received: { cmd: string; qos?: number }[] = [];
+    dev.client.on('packetreceive', (p) =>
+      received.push({ cmd: p.cmd, ...('qos' in p ? { qos: p.qos } : {}) }),
+    );
+    sub0.client.on('packetreceive', (p) =>
+      received.push({ cmd: p.cmd, ...('qos' in p ? { qos: p.qos } : {}) }),
+    );
+    for (let seq = 1; seq <= 3; seq++)
+      await dev.client.publishAsync(mqttUpTopic(alice.deviceId), JSON.stringify(heartbeat(alice, seq)), {
+        qos: 1,
+      });
+    // Bob's verdict goes to the other connection, which subscribed at QoS 0.
+    await dev.client.publishAsync(mqttUpTopic(bob.deviceId), JSON.stringify(heartbeat(bob, 1)), { qos: 1 });
+    await until('4 verdicts', () => dev.downs.length === 3 && sub0.downs.length === 1);
+    expect(dev.downs.map((d) => d.message)).toEqual(
+      [1, 2, 3].map((seq) => ({ results: [{ index: 0, status: 'accepted', seq }] })),
+    );
+    expect(sub0.downs).toEqual([
+      {
+        topic: mqttDownTopic(bob.deviceId),
+        message: { results: [{ index: 0, status: 'accepted', seq: 1 }] },
+      },
+    ]);
+    expect(b.verdictsDirect).toBe(4);
+    expect(received.filter((p) => p.cmd === 'publish')).toEqual([
+      { cmd: 'publish', qos: 1 },
+      { cmd: 'publish', qos: 1 },
+      { cmd: 'publish', qos: 1 },
+      { cmd: 'publish', qos: 0 },
+    ]);
+    // mqtt.js acknowledged each QoS 1 verdict; aedes, which never sent them, saw none of
+    // those PUBACKs, and the connection still works through aedes (a subscription).
+    await dev.client.subscribeAsync('other/topic', { qos: 1 });
+    expect(dev.client.connected).toBe(true);
+  });
+
+  it('keeps a client whose every packet takes the direct paths alive past its keep-alive', async () => {
+    const b = await start();
+    const dev = await device(b.url, [alice], { keepalive: 1 });
+    let closed = false;
+    dev.client.on('close', () => {
+      closed = true;
+    });
+    // aedes disconnects a client silent for 1.5 × keep-alive; mqtt.js sends no PINGREQ
+    // while it is publishing. 3 s of publishes every 200 ms.
+    for (let seq = 1; seq <= 15 && !closed; seq++) {
+      await dev.client.publishAsync(mqttUpTopic(alice.deviceId), JSON.stringify(heartbeat(alice, seq)), {
+        qos: 1,
+      });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await until('15 verdicts', () => dev.downs.length === 15);
+    expect(closed).toBe(false);
+    expect(b.verdictsDirect).toBe(15);
+  });
+
+  it('publishes through aedes while a wildcard subscriber or a persistent session could want the verdict', async () => {
+    const b = await start();
+    const dev = await device(b.url, [alice]);
+    const publish = (k: DeviceKey, seq: number) =>
+      dev.client.publishAsync(mqttUpTopic(k.deviceId), JSON.stringify(heartbeat(k, seq)), { qos: 1 });
+    const monitor = await mqtt.connectAsync(b.url, { protocolVersion: 4, reconnectPeriod: 0 });
+    clients.push(monitor);
+    const seen: string[] = [];
+    monitor.on('message', (topic) => seen.push(topic));
+    await monitor.subscribeAsync('groundwork/v1/+/down', { qos: 1 });
+    await publish(alice, 1);
+    await until('both copies', () => dev.downs.length === 1 && seen.length === 1);
+    expect(b.verdictsDirect).toBe(0);
+    await monitor.unsubscribeAsync('groundwork/v1/+/down');
+    await publish(alice, 2);
+    await until('the second verdict', () => dev.downs.length === 2);
+    expect(b.verdictsDirect).toBe(1);
+    expect(seen).toEqual([mqttDownTopic(alice.deviceId)]);
+
+    // Bob keeps a persistent session and goes away: aedes queues his verdict for him.
+    const away = await device(b.url, [bob], { clientId: 'bob-persistent', clean: false });
+    await away.client.endAsync();
+    await until('bob gone', () => !away.client.connected);
+    await new Promise((r) => setTimeout(r, 100));
+    await publish(bob, 1);
+    await until('the commit', async () => (await stored()).length === 3);
+    // The queued verdict follows the CONNACK at once: listen before connecting.
+    const back = mqtt.connect(b.url, {
+      protocolVersion: 4,
+      clientId: 'bob-persistent',
+      clean: false,
+      reconnectPeriod: 0,
+    });
+    clients.push(back);
+    const queued: string[] = [];
+    back.on('message', (topic, payload) => queued.push(`${topic} ${payload}`));
+    await until("bob's queued verdict", () => queued.length === 1);
+    expect(queued).toEqual([
+      `${mqttDownTopic(bob.deviceId)} {"results":[{"index":0,"status":"accepted","seq":1}]}`,
+    ]);
+    expect(b.verdictsDirect).toBe(1);
+  });
+
+  it('takes packets split across reads and a publish sent before the CONNACK', async () => {
+    const b = await start();
+    const socket = createConnection({ host: '127.0.0.1', port: b.port });
+    await once(socket, 'connect');
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    const str = (t: string) => Buffer.concat([Buffer.from([0, t.length]), Buffer.from(t)]);
+    const frame = (first: number, body: Buffer) => {
+      const length: number[] = [];
+      let n = body.length;
+      do {
+        length.push((n % 128) | (n >= 128 ? 0x80 : 0));
+        n = Math.floor(n / 128);
+      } while (n > 0);
+      return Buffer.concat([Buffer.from([first, ...length]), body]);
+    };
+    const connect = frame(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 2, 0, 0]), str('raw-device')]));
+    const subscribe = frame(
+      0x82,
+      Buffer.concat([Buffer.from([0, 1]), str(mqttDownTopic(alice.deviceId)), Buffer.from([1])]),
+    );
+    const publish = (seq: number, id: number) =>
+      frame(
+        0x32,
+        Buffer.concat([
+          str(mqttUpTopic(alice.deviceId)),
+          Buffer.from([0, id]),
+          Buffer.from(JSON.stringify(heartbeat(alice, seq))),
+        ]),
+      );
+    // CONNECT, SUBSCRIBE and a PUBLISH in one write, before any CONNACK: aedes takes the publish.
+    socket.write(Buffer.concat([connect, subscribe, publish(1, 7)]));
+    await until('the first verdict', () => Buffer.concat(chunks).includes('"seq":1'));
+    // Then a publish one byte per write, and two in one write split mid-header.
+    for (const byte of publish(2, 8)) {
+      socket.write(Buffer.from([byte]));
+      await new Promise((r) => setImmediate(r));
+    }
+    const two = Buffer.concat([publish(3, 9), publish(4, 10)]);
+    socket.write(two.subarray(0, two.length - publish(4, 10).length + 1));
+    await new Promise((r) => setTimeout(r, 20));
+    socket.write(two.subarray(two.length - publish(4, 10).length + 1));
+    await until('4 commits', async () => (await stored()).length === 4);
+    await until(
+      '3 more verdicts',
+      () =>
+        (
+          Buffer.concat(chunks)
+            .toString('latin1')
+            .match(/"seq":/g) ?? []
+        ).length === 4,
+    );
+    const received = Buffer.concat(chunks);
+    // A PUBACK (0x40 0x02 + id) for each packet id, 7 to 10.
+    for (const id of [7, 8, 9, 10]) expect(received.includes(Buffer.from([0x40, 2, 0, id]))).toBe(true);
+    expect(await stored()).toEqual([1, 2, 3, 4].map((seq) => [alice.deviceId, seq]));
+    expect(b.verdictsDirect).toBe(4);
+    socket.destroy();
+  });
+
   it('answers a QoS 0 publish on /down too', async () => {
     const { url } = await start();
     const dev = await device(url, [alice]);
@@ -475,6 +654,24 @@ describe('UpMessageHandler', () => {
     await expect(
       handler.handle(mqttUpTopic(alice.deviceId), Buffer.from(JSON.stringify(heartbeat(alice, 1)))),
     ).rejects.toThrow('connection refused');
+  });
+
+  it('answers a single envelope that ingest rejects with its reason and seq', async () => {
+    const handler = new UpMessageHandler({
+      log: silentLog,
+      maxWaitMs: 0,
+      ingestBatch: async (inputs) =>
+        inputs.map((_, index) => ({ index, status: 'rejected', reason: 'SEQ_REPLAYED' })),
+    });
+    const reply = await handler.handle(
+      mqttUpTopic(alice.deviceId),
+      Buffer.from(JSON.stringify(heartbeat(alice, 3))),
+    );
+    expect(reply).toEqual({
+      topic: mqttDownTopic(alice.deviceId),
+      payload: '{"results":[{"index":0,"status":"rejected","reason":"SEQ_REPLAYED","seq":3}]}',
+      message: { results: [{ index: 0, status: 'rejected', reason: 'SEQ_REPLAYED', seq: 3 }] },
+    });
   });
 
   it('splits one ingest call back into the verdicts of each message', async () => {

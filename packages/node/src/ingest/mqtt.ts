@@ -333,13 +333,21 @@ export class UpMessageHandler {
     this.#groups.close();
   }
 
-  /** The reply to a message on `topic`, or undefined when the topic is not an up topic. */
-  async handle(topic: string, payload: Uint8Array): Promise<MqttReply | undefined> {
+  /**
+   * The reply to a message on `topic`, or undefined when the topic is not an
+   * up topic. The payload is decoded before this returns, so the caller's
+   * buffer (a socket chunk) is not held while the message waits for ingest.
+   */
+  handle(topic: string, payload: Uint8Array): Promise<MqttReply | undefined> {
+    const device = deviceOfUpTopic(topic);
+    if (device === undefined) return Promise.resolve(undefined);
+    return this.handleDevice(device, payload);
+  }
+
+  /** {@link handle} for a message on the up topic of `device`, already read from the topic. */
+  handleDevice(device: string, payload: Uint8Array): Promise<MqttReply> {
     // Runs once per message (usually one envelope): no per-call helper closures,
     // which under tsx each cost a defineProperty as well (esbuild keepNames).
-    const device = deviceOfUpTopic(topic);
-    if (device === undefined) return undefined;
-
     if (payload.byteLength > this.#maxPayloadBytes)
       return this.#refuse(
         device,
@@ -374,7 +382,23 @@ export class UpMessageHandler {
     } else {
       items = [value];
     }
+    return this.#answer(device, items);
+  }
 
+  async #answer(device: string, items: unknown[]): Promise<MqttReply> {
+    const only = items.length === 1 ? items[0] : undefined;
+    if (isPlainObject(only) && only.device === device) {
+      // The usual message, one envelope: no position bookkeeping, and an
+      // accepted verdict's JSON written directly (what JSON.stringify gives).
+      const v = (await this.#groups.submit(items))[0]!;
+      if (v.status !== 'accepted')
+        return downReply(device, { results: [rejectedVerdict(only, 0, v.reason)] });
+      return {
+        topic: mqttDownTopic(device),
+        payload: `{"results":[{"index":0,"status":"accepted","seq":${v.seq}}]}`,
+        message: { results: [{ index: 0, status: 'accepted', seq: v.seq }] },
+      };
+    }
     const results: MqttVerdict[] = new Array(items.length);
     const toIngest: unknown[] = [];
     const positions: number[] = [];
@@ -410,9 +434,14 @@ export class UpMessageHandler {
     return downReply(device, { results });
   }
 
-  #refuse(device: string, payload: Uint8Array, code: MqttPayloadErrorCode, message: string): MqttReply {
+  #refuse(
+    device: string,
+    payload: Uint8Array,
+    code: MqttPayloadErrorCode,
+    message: string,
+  ): Promise<MqttReply> {
     this.#log.warn({ msg: 'mqtt message refused', device_id: device, code, bytes: payload.byteLength });
-    return downReply(device, { error: { code, message } });
+    return Promise.resolve(downReply(device, { error: { code, message } }));
   }
 }
 
