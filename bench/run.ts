@@ -267,7 +267,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
           .map(([k, v]) => `${k} ${v}`)
           .join(
             ', ',
-          )}. The inputs digest runs in a worker thread during collect, compute and the writing of the bundle body; "digest (wait)" is how long the close then still waited for it.`,
+          )}. The epoch has two one-minute heartbeat slots. The inputs digest is built from one-minute parts (docs/REWARDS.md §4): as a running node does, the first minute's part is digested during the epoch, before the close and not in its time ("digest ahead"); the close digests the last minute in a worker thread during collect, compute and the writing of the bundle body, and "digest (wait)" is how long it then still waited for it.`,
       );
     md.push('', 'Target: 1,000,000 devices in under 10 s on SQLite.', '');
   }

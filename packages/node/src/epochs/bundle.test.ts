@@ -19,6 +19,7 @@ import {
   parseBundle,
 } from './bundle.ts';
 import { readBundleFile, writeBundleFile } from './bundleFile.ts';
+import { digestPartBounds, digestPartsAhead, storeDigestParts } from './digest.ts';
 import { digestFor, digestInputs, indexRewardLines } from './prepare.ts';
 
 const A = `0x${'a'.repeat(40)}`;
@@ -331,9 +332,11 @@ describe.each(STORE_KINDS)('epoch close on %s', (kind) => {
       .map((r, k) => ({ ...r, sig: `0x${(k + 1).toString(16).padStart(4, '0')}` }))
       .filter((r) => r.at < 2000);
     inWindow.sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : a.seq - b.seq));
-    const expected = `0x${createHash('sha256')
+    // The window is shorter than a minute: one part, and the digest is SHA-256 of its digest.
+    const part = createHash('sha256')
       .update(inWindow.map((r) => `${r.device}:${r.seq}:${r.sig}\n`).join(''))
-      .digest('hex')}`;
+      .digest();
+    const expected = `0x${createHash('sha256').update(part).digest('hex')}`;
     expect(inWindow).toHaveLength(11);
     expect(await digestInputs(store.db, 1000, 2000)).toEqual({ digest: expected, count: 11 });
     const inWorker = digestFor(store.db, store.source, { threshold: 0 });
@@ -344,5 +347,59 @@ describe.each(STORE_KINDS)('epoch close on %s', (kind) => {
     } finally {
       await inWorker.close();
     }
+  });
+  it('digests a window minute by minute, taking the parts finished ahead from digest_parts', async () => {
+    // Three minutes and a bit: parts [0,60s) [60s,120s) [120s,180s) [180s,190s); the third is empty.
+    const start = 0;
+    const end = 190_000;
+    const ats = [5_000, 59_999, 60_000, 100_000, 185_000, 190_000];
+    let id = 1;
+    for (const at of ats) {
+      await store.db
+        .insertInto('envelopes')
+        .values({
+          id,
+          device_id: dev(id),
+          seq: 1,
+          time: at,
+          received_at: at,
+          kind: 'alpha.x',
+          body: '{}',
+          sig: `0x0${id}`,
+        })
+        .execute();
+      await store.db
+        .insertInto('contributions')
+        .values({ envelope_id: id, module: 'alpha', device_id: dev(id), at, data: '{}' })
+        .execute();
+      id++;
+    }
+    const sha = (s: string) => createHash('sha256').update(s).digest();
+    const line = (k: number) => `${dev(k)}:1:0x0${k}\n`;
+    const parts = [sha(line(1) + line(2)), sha(line(3) + line(4)), sha(''), sha(line(5))];
+    const expected = {
+      digest: `0x${createHash('sha256').update(Buffer.concat(parts)).digest('hex')}`,
+      count: 5,
+    };
+    expect(digestPartBounds(start, end)).toEqual([
+      [0, 60_000],
+      [60_000, 120_000],
+      [120_000, 180_000],
+      [180_000, 190_000],
+    ]);
+    expect(await digestInputs(store.db, start, end)).toEqual(expected);
+
+    // Finished through 130 s: the first two parts. Stored, they are what the window's digest uses.
+    const ahead = await digestPartsAhead(store.db, start, end, 130_000);
+    expect(ahead.map((p) => [p.startMs, p.endMs, p.digest, p.count])).toEqual([
+      [0, 60_000, `0x${parts[0]!.toString('hex')}`, 2],
+      [60_000, 120_000, `0x${parts[1]!.toString('hex')}`, 2],
+    ]);
+    await storeDigestParts(store.db, ahead);
+    expect(await digestPartsAhead(store.db, start, end, 130_000)).toEqual([]);
+    expect(await digestInputs(store.db, start, end)).toEqual(expected);
+    // A stored part is taken as it is: a row changed under it shows in the digest.
+    await store.db.updateTable('digest_parts').set({ count: 7 }).where('start_ms', '=', 0).execute();
+    expect((await digestInputs(store.db, start, end)).count).toBe(10);
   });
 });

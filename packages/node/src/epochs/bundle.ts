@@ -43,6 +43,11 @@ export interface EpochBundle {
   /** SHA-256 over the epoch's accepted envelopes, see docs/REWARDS.md. */
   inputsDigest: Hex;
   envelopeCount: number;
+  /**
+   * The part length of `inputsDigest` in ms (docs/REWARDS.md §4). Absent in
+   * bundles written before parts, whose digest hashes the lines directly.
+   */
+  inputsDigestPartMs?: number;
   modules: {
     id: string;
     weight: string;
@@ -179,8 +184,14 @@ export function* bundleChunks(inputs: BundleInputs, result: BundleResult, root: 
 }
 
 /** The trailer line of a bundle: its inputs digest and envelope count. */
-export function bundleTrailer(d: Pick<BundleInputs, 'inputsDigest' | 'envelopeCount'>): string {
-  return `${canonicalize({ envelopeCount: d.envelopeCount, inputsDigest: d.inputsDigest })}\n`;
+export function bundleTrailer(
+  d: Pick<BundleInputs, 'inputsDigest' | 'envelopeCount' | 'inputsDigestPartMs'>,
+): string {
+  return `${canonicalize({
+    envelopeCount: d.envelopeCount,
+    inputsDigest: d.inputsDigest,
+    ...(d.inputsDigestPartMs !== undefined ? { inputsDigestPartMs: d.inputsDigestPartMs } : {}),
+  })}\n`;
 }
 
 /** Every line of the bundle but the trailer (see {@link bundleChunks}); needs no digest. */
@@ -399,6 +410,9 @@ export function parseBundle(lines: readonly string[]): EpochBundle {
     pool: str(h.pool, 'pool', DECIMAL),
     inputsDigest: str(trailer!.inputsDigest, 'inputsDigest', HEX) as Hex,
     envelopeCount: count(trailer!.envelopeCount, 'envelopeCount'),
+    ...(trailer!.inputsDigestPartMs !== undefined
+      ? { inputsDigestPartMs: count(trailer!.inputsDigestPartMs, 'inputsDigestPartMs') }
+      : {}),
     modules,
     previousCumulative,
     result: {

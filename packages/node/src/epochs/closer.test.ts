@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,7 +13,8 @@ import type { Store } from '../store/db.ts';
 import type { Verifier } from '../verify/verifier.ts';
 import { BUNDLE_FORMAT, bundleBodyChunks, bundleTrailer, computeEpoch } from './bundle.ts';
 import { writeBundleFile } from './bundleFile.ts';
-import { EpochCloser } from './closer.ts';
+import { DIGEST_PART_SETTLE_MS, EpochCloser } from './closer.ts';
+import { digestInputs } from './digest.ts';
 
 const A = `0x${'a'.repeat(40)}` as Hex;
 const dev = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
@@ -94,21 +96,26 @@ describe.each(STORE_KINDS)('epoch closer on %s', (kind) => {
   }
 
   /** A closer over the store whose chain answers `readContract` as given; its events in `events`. */
-  function closerWith(readContract: () => Promise<unknown>, events: string[]): EpochCloser {
+  function closerWith(
+    readContract: (call: { functionName: string }) => Promise<unknown>,
+    events: string[],
+    now: () => number = () => 5000,
+    params = new Map<string, bigint>(),
+  ): EpochCloser {
     const closer = new EpochCloser({
       db: store.db,
       clients: { publicClient: { readContract } } as unknown as ChainClients,
       deployment: { chainId: 31337, genesisTime: 0, contracts: TEST_CONTRACTS } as unknown as Deployment,
-      indexer: { sync: async () => {}, params: new Map(), head: 1 } as unknown as ChainIndexer,
-      verifier: { drain: async () => {} } as unknown as Verifier,
-      ingestBarrier: async () => {},
+      indexer: { sync: async () => {}, params, head: 1 } as unknown as ChainIndexer,
+      verifier: { drain: async () => void events.push('drain') } as unknown as Verifier,
+      ingestBarrier: async () => void events.push('barrier'),
       modules: [counter],
       oracleKeys: [],
       submitterKey: `0x${'11'.repeat(32)}`,
       dataDir: dir,
       log: createLogger({ level: 'silent' }),
       metrics: createMetrics(),
-      now: () => 5000,
+      now,
     });
     closer.on('submitted', (e) => events.push(`submitted ${e}`));
     closer.on('indexed', (e) => events.push(`indexed ${e}`));
@@ -167,5 +174,72 @@ describe.each(STORE_KINDS)('epoch closer on %s', (kind) => {
       { epoch: 2, status: 'open', lines_indexed: 1 },
     ]);
     expect(events).toEqual(['indexed 1']);
+  });
+  it('digests finished minutes of the open epoch ahead, and the close folds them into the trailer', async () => {
+    await store.db
+      .insertInto('epochs')
+      .values({ epoch: 1, start_ms: 1000, end_ms: 181_000, status: 'open' })
+      .execute();
+    // One contribution in each of the first two minutes of the window.
+    for (const [id, at] of [
+      [1, 2_000],
+      [2, 70_000],
+    ] as const) {
+      await store.db
+        .insertInto('envelopes')
+        .values({
+          id,
+          device_id: dev(id),
+          seq: 1,
+          time: at,
+          received_at: at,
+          kind: 'alpha.x',
+          body: '{}',
+          sig: '0x01',
+        })
+        .execute();
+      await store.db
+        .insertInto('contributions')
+        .values({ envelope_id: id, module: 'alpha', device_id: dev(id), at, data: '{}' })
+        .execute();
+    }
+    const parts = () => store.db.selectFrom('digest_parts').select(['start_ms', 'end_ms', 'count']).execute();
+    let now = 61_000 + DIGEST_PART_SETTLE_MS - 1;
+    const events: string[] = [];
+    // The chain: poolOf answers 600; rootOf answers a root that is not this one.
+    const params = new Map([
+      ['epoch.seconds', 180n],
+      ['reward.weight.alpha', 1n],
+    ]);
+    const chain = async (c: { functionName: string }) =>
+      c.functionName === 'poolOf' ? 600n : `0x${'ff'.repeat(32)}`;
+    const closer = closerWith(chain, events, () => now, params);
+    await closer.tick();
+    expect(await parts()).toEqual([]);
+    expect(events).toEqual([]);
+    now += 1; // the first minute is settled
+    await closer.tick();
+    expect((await parts()).map((p) => [Number(p.start_ms), Number(p.end_ms), Number(p.count)])).toEqual([
+      [1000, 61_000, 1],
+    ]);
+    // As at a close: everything received before then committed, then verified.
+    expect(events).toEqual(['barrier', 'drain']);
+    await closer.tick();
+    expect(events).toEqual(['barrier', 'drain']); // nothing more until the next minute is settled
+
+    // Marked, to show the close takes the stored part rather than digesting the minute again.
+    await store.db.updateTable('digest_parts').set({ count: 5 }).execute();
+    now = 200_000;
+    await expect(closer.tick()).rejects.toThrow(/chain holds root/);
+    expect(await parts()).toEqual([]);
+    const bundle = readFileSync(join(dir, 'bundles', 'epoch-000001.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n');
+    const trailer = JSON.parse(bundle.at(-1)!);
+    // The same digest as one computed now from scratch, the parts being gone; the count
+    // is the marked part's 5 and the second minute's 1.
+    const fresh = await digestInputs(store.db, 1000, 181_000);
+    expect(trailer).toEqual({ envelopeCount: 6, inputsDigest: fresh.digest, inputsDigestPartMs: 60_000 });
+    expect(fresh.count).toBe(2);
   });
 });

@@ -14,8 +14,21 @@ import { type GroundworkModule, requireParam } from '../modules/types.ts';
 import type { Db } from '../store/db.ts';
 import type { Verifier } from '../verify/verifier.ts';
 import { readBundleFile } from './bundleFile.ts';
-import type { DigestInputs } from './digest.ts';
-import { indexRewardLines, persistCumulative, prepareEpoch } from './prepare.ts';
+import {
+  DIGEST_PART_MS,
+  type DigestInputs,
+  digestPartBounds,
+  digestPartsAhead,
+  storeDigestParts,
+} from './digest.ts';
+import { type DigestFn, indexRewardLines, persistCumulative, prepareEpoch } from './prepare.ts';
+
+/**
+ * How long after its end a digest part is taken as finished (docs/REWARDS.md
+ * §4): room for envelopes received just before the part's end by other ingest
+ * processes, which this node's ingest barrier does not wait for, to commit.
+ */
+export const DIGEST_PART_SETTLE_MS = 30_000;
 
 export const EPOCH_SECONDS_PARAM = 'epoch.seconds';
 
@@ -25,8 +38,11 @@ export interface EpochCloserOptions {
   deployment: Deployment;
   indexer: ChainIndexer;
   verifier: Verifier;
-  /** Computes the inputs digest in a worker thread with its own connection (see digestWorker.ts). */
-  digest?: DigestInputs;
+  /**
+   * Computes the inputs digest, and its parts ahead of the close, in a worker
+   * thread with its own connection (see digestWorker.ts); in-process without it.
+   */
+  digest?: DigestInputs & Partial<Pick<DigestFn, 'ahead'>>;
   /** Waits until no ingest batch is between taking its receive time and committing. */
   ingestBarrier: () => Promise<void>;
   modules: GroundworkModule[];
@@ -58,6 +74,8 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
   readonly #lock = new Mutex();
   /** Reward lines of epochs closed by this run and not yet indexed (else read from the bundle). */
   readonly #lines = new Map<number, Parameters<typeof indexRewardLines>[2]>();
+  /** When {@link #digestAhead} next has a part to finish. */
+  #aheadAt = 0;
 
   constructor(private readonly o: EpochCloserOptions) {
     super();
@@ -90,7 +108,11 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
           .selectAll()
           .where('status', '=', 'open')
           .executeTakeFirst();
-        if (!open || this.#now() < Number(open.end_ms)) break;
+        if (!open) break;
+        if (this.#now() < Number(open.end_ms)) {
+          await this.#digestAhead(Number(open.start_ms), Number(open.end_ms));
+          break;
+        }
         await this.#close(open.epoch, Number(open.start_ms), Number(open.end_ms));
       }
       const pending = await this.o.db
@@ -134,6 +156,39 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
     });
   }
 
+  /**
+   * Digests the open epoch's finished parts (docs/REWARDS.md §4) as the epoch
+   * goes, so that the close digests only what is left — about a minute —
+   * instead of every contribution of the window. A part is finished once it
+   * ended {@link DIGEST_PART_SETTLE_MS} ago and, as at the close, every
+   * envelope received before then is committed and verified. At most once per
+   * part; a failure only leaves the work to the close.
+   */
+  async #digestAhead(startMs: number, endMs: number): Promise<void> {
+    const now = this.#now();
+    if (now < this.#aheadAt) return;
+    const finalMs = now - DIGEST_PART_SETTLE_MS;
+    const next = digestPartBounds(startMs, endMs).find(([, e]) => e > finalMs);
+    // Next try: when the first part not yet finished will be.
+    this.#aheadAt = (next ? next[1] : endMs) + DIGEST_PART_SETTLE_MS;
+    if (finalMs < startMs + Math.min(DIGEST_PART_MS, endMs - startMs)) return;
+    try {
+      await this.o.ingestBarrier();
+      await this.o.verifier.drain();
+      const parts = this.o.digest?.ahead
+        ? await this.o.digest.ahead(startMs, endMs, finalMs)
+        : await digestPartsAhead(this.o.db, startMs, endMs, finalMs);
+      await storeDigestParts(this.o.db, parts);
+      if (parts.length > 0)
+        this.o.log.debug({ msg: 'digest parts finished', parts: parts.length, through: finalMs });
+    } catch (err) {
+      this.o.log.warn({
+        msg: 'digest parts not finished ahead; the close will',
+        error: (err as Error).message,
+      });
+    }
+  }
+
   async #close(epoch: number, startMs: number, endMs: number): Promise<void> {
     const { db, modules, deployment, clients } = this.o;
     // Every envelope received before endMs is committed once the barrier passes.
@@ -167,6 +222,8 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
     const nextSeconds = Number(requireParam(params, EPOCH_SECONDS_PARAM));
     await db.transaction().execute(async (trx) => {
       await persistCumulative(trx, epoch, output.cumulative);
+      // The window's parts are in the bundle's digest now.
+      await trx.deleteFrom('digest_parts').where('start_ms', '<', endMs).execute();
       await trx
         .updateTable('epochs')
         .set({

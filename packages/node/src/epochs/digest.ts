@@ -15,18 +15,35 @@ export interface InputsDigest {
   count: number;
 }
 
+/** One part of a window's digest: SHA-256 of its lines, and how many lines. */
+export interface PartDigest {
+  startMs: number;
+  endMs: number;
+  digest: Hex;
+  count: number;
+}
+
 /** Something that computes {@link InputsDigest}s: in-process, or in the digest worker. */
 export type DigestInputs = (startMs: number, endMs: number) => Promise<InputsDigest>;
 
+/** Length of a digest part (docs/REWARDS.md §4): the window is cut into minutes from its start. */
+export const DIGEST_PART_MS = 60_000;
+
+/** The parts of the window `[startMs, endMs)`: minutes from `startMs`, the last one possibly shorter. */
+export function digestPartBounds(startMs: number, endMs: number): [number, number][] {
+  const parts: [number, number][] = [];
+  for (let s = startMs; s < endMs; s += DIGEST_PART_MS) parts.push([s, Math.min(s + DIGEST_PART_MS, endMs)]);
+  return parts;
+}
+
 /**
- * Streams the epoch's accepted contributions (device, seq, sig), ordered by
- * device then seq, into SHA-256 — the bundle's `inputsDigest`, binding the
- * published inputs to the signed envelopes they came from (docs/REWARDS.md).
- * The lines are concatenated in SQL, a few hundred groups of devices (by id
- * prefix) per query, so JavaScript handles a few hundred strings rather than
- * a row per envelope.
+ * SHA-256 over the lines `<deviceId>:<seq>:<sig>\n` of the accepted
+ * contributions with `at` in `[startMs, endMs)`, ordered by device then seq
+ * — one part of the inputs digest. The lines are concatenated in SQL, a few
+ * hundred groups of devices (by id prefix) per query, so JavaScript handles a
+ * few hundred strings rather than a row per envelope.
  */
-export async function digestInputs(db: Db, startMs: number, endMs: number): Promise<InputsDigest> {
+export async function digestPart(db: Db, startMs: number, endMs: number): Promise<PartDigest> {
   const h = createHash('sha256');
   let count = 0;
   // Groups by the first three hex digits of the id: each group's ids sort
@@ -47,5 +64,76 @@ export async function digestInputs(db: Db, startMs: number, endMs: number): Prom
     h.update(r.s); // a string is hashed as its UTF-8 bytes
     count += Number(r.n);
   }
+  return { startMs, endMs, digest: `0x${h.digest('hex')}`, count };
+}
+
+/**
+ * The bundle's `inputsDigest` (docs/REWARDS.md §4): SHA-256 over the 32-byte
+ * digests of the window's parts in time order, binding the published inputs
+ * to the signed envelopes they came from. Parts already in `digest_parts`
+ * (finished during the epoch by {@link digestPartsAhead}) are taken from
+ * there; the rest are computed now — at a close, normally the last minute.
+ */
+export async function digestInputs(db: Db, startMs: number, endMs: number): Promise<InputsDigest> {
+  const stored = new Map<number, PartDigest>();
+  const rows = await db
+    .selectFrom('digest_parts')
+    .selectAll()
+    .where('start_ms', '>=', startMs)
+    .where('start_ms', '<', endMs)
+    .execute();
+  for (const r of rows)
+    stored.set(Number(r.start_ms), {
+      startMs: Number(r.start_ms),
+      endMs: Number(r.end_ms),
+      digest: r.digest as Hex,
+      count: Number(r.count),
+    });
+  const h = createHash('sha256');
+  let count = 0;
+  for (const [s, e] of digestPartBounds(startMs, endMs)) {
+    const known = stored.get(s);
+    const part = known && known.endMs === e ? known : await digestPart(db, s, e);
+    h.update(Buffer.from(part.digest.slice(2), 'hex'));
+    count += part.count;
+  }
   return { digest: `0x${h.digest('hex')}`, count };
+}
+
+/**
+ * Digests of the parts of `[startMs, endMs)` that end by `finalMs` and are
+ * not in `digest_parts` yet; the caller stores them ({@link storeDigestParts}).
+ * `finalMs` must be a time by which everything received is committed and
+ * verified (the ingest barrier and a verifier drain, as at the close).
+ */
+export async function digestPartsAhead(
+  db: Db,
+  startMs: number,
+  endMs: number,
+  finalMs: number,
+): Promise<PartDigest[]> {
+  const have = new Set(
+    (
+      await db
+        .selectFrom('digest_parts')
+        .select('start_ms')
+        .where('start_ms', '>=', startMs)
+        .where('start_ms', '<', endMs)
+        .execute()
+    ).map((r) => Number(r.start_ms)),
+  );
+  const out: PartDigest[] = [];
+  for (const [s, e] of digestPartBounds(startMs, endMs))
+    if (e <= finalMs && !have.has(s)) out.push(await digestPart(db, s, e));
+  return out;
+}
+
+/** Stores finished parts (a part already there is left as it is). */
+export async function storeDigestParts(db: Db, parts: readonly PartDigest[]): Promise<void> {
+  if (parts.length === 0) return;
+  await db
+    .insertInto('digest_parts')
+    .values(parts.map((p) => ({ start_ms: p.startMs, end_ms: p.endMs, digest: p.digest, count: p.count })))
+    .onConflict((oc) => oc.column('start_ms').doNothing())
+    .execute();
 }

@@ -2,8 +2,9 @@
  * The inputs-digest worker: keeps its own connection to the store and runs
  * `digestInputs` on request, so that at close the digest's query and hashing
  * run on the second core while the main thread collects, scores and writes
- * the bundle. Messages: `{ ready: true }` once loaded; then `{ id, startMs, endMs }` in,
- * `{ id, ok | error }` out.
+ * the bundle, and digests finished parts of the open epoch as the epoch goes
+ * (`digestPartsAhead`). Messages: `{ ready: true }` once loaded; then
+ * `{ id, startMs, endMs, finalMs? }` in, `{ id, ok | error }` out.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
@@ -11,7 +12,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { pgSessionOptions, type StoreSource } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
-import { digestInputs } from './digest.ts';
+import { digestInputs, digestPartsAhead } from './digest.ts';
 
 const { source } = workerData as { source: StoreSource };
 
@@ -36,9 +37,13 @@ const db =
         }),
       });
 
-parentPort!.on('message', async (m: { id: number; startMs: number; endMs: number }) => {
+parentPort!.on('message', async (m: { id: number; startMs: number; endMs: number; finalMs?: number }) => {
   try {
-    parentPort!.postMessage({ id: m.id, ok: await digestInputs(db, m.startMs, m.endMs) });
+    const ok =
+      m.finalMs === undefined
+        ? await digestInputs(db, m.startMs, m.endMs)
+        : await digestPartsAhead(db, m.startMs, m.endMs, m.finalMs);
+    parentPort!.postMessage({ id: m.id, ok });
   } catch (err) {
     parentPort!.postMessage({ id: m.id, error: (err as Error).message });
   }

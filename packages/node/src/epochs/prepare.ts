@@ -14,7 +14,14 @@ import {
   computeEpoch,
 } from './bundle.ts';
 import { writeBundleFile } from './bundleFile.ts';
-import { type DigestInputs, digestInputs, type InputsDigest } from './digest.ts';
+import {
+  DIGEST_PART_MS,
+  type DigestInputs,
+  digestInputs,
+  digestPartsAhead,
+  type InputsDigest,
+  type PartDigest,
+} from './digest.ts';
 
 export { digestInputs };
 
@@ -182,7 +189,11 @@ export async function prepareEpoch(o: CollectOptions & { bundlePath: string }): 
   let digestWait = 0;
   const trailer = digesting.then((d) => {
     digestWait = performance.now();
-    return bundleTrailer({ inputsDigest: d.digest, envelopeCount: d.count });
+    return bundleTrailer({
+      inputsDigest: d.digest,
+      envelopeCount: d.count,
+      inputsDigestPartMs: DIGEST_PART_MS,
+    });
   });
   const bodyDone = { at: 0 };
   const { hash, bytes } = await writeBundleFile(
@@ -199,7 +210,12 @@ export async function prepareEpoch(o: CollectOptions & { bundlePath: string }): 
   phases['digest (wait)'] = Number((Math.max(0, digestWait - bodyDone.at) / 1000).toFixed(3));
   t = Math.max(bodyDone.at, digestWait);
   lap('bundle trailer + fsync');
-  const inputs: BundleInputs = { ...rest, inputsDigest: digest, envelopeCount: count };
+  const inputs: BundleInputs = {
+    ...rest,
+    inputsDigest: digest,
+    envelopeCount: count,
+    inputsDigestPartMs: DIGEST_PART_MS,
+  };
   return { inputs, output, root, total, bundleHash: hash, bundleBytes: bytes, phases };
 }
 
@@ -261,6 +277,13 @@ export const DIGEST_WORKER_THRESHOLD = 500_000;
 
 /** `digestInputs` as the epoch closer calls it; `close` ends its worker thread, if any. */
 export interface DigestFn extends DigestInputs {
+  /**
+   * `digestPartsAhead`: the window's parts that end by `finalMs` and are not
+   * stored yet — in the worker when it runs, or when the last two minutes
+   * hold a tenth of the threshold in contributions or more (starting it);
+   * in-process otherwise, and always without a store source.
+   */
+  ahead(startMs: number, endMs: number, finalMs: number): Promise<PartDigest[]>;
   /** Resolves once a started worker has loaded and opened its connection (at once without one). */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -293,7 +316,7 @@ export function digestFor(
     // the close's next query (seconds long, and better-sqlite3 holds the event loop
     // while it runs) would otherwise go first — measured at a million devices, the
     // digest then began 4 s late and the close waited for it.
-    if (worker) return worker.run(startMs, endMs);
+    if (worker) return worker.run<InputsDigest>(startMs, endMs);
     const row = await db
       .selectFrom('contributions')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
@@ -301,9 +324,22 @@ export function digestFor(
       .where('at', '<', endMs)
       .executeTakeFirstOrThrow();
     if (Number(row.n) < threshold) return digestInputs(db, startMs, endMs);
-    return start().run(startMs, endMs);
+    return start().run<InputsDigest>(startMs, endMs);
   };
   return Object.assign(fn, {
+    ahead: async (startMs: number, endMs: number, finalMs: number) => {
+      if (source === undefined) return digestPartsAhead(db, startMs, endMs, finalMs);
+      if (worker) return worker.run<PartDigest[]>(startMs, endMs, finalMs);
+      // Normally one minute to digest: a small fleet's stays on this thread (no worker to load).
+      const row = await db
+        .selectFrom('contributions')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('at', '>=', Math.max(startMs, finalMs - 2 * DIGEST_PART_MS))
+        .where('at', '<', finalMs)
+        .executeTakeFirstOrThrow();
+      if (Number(row.n) < threshold / 10) return digestPartsAhead(db, startMs, endMs, finalMs);
+      return start().run<PartDigest[]>(startMs, endMs, finalMs);
+    },
     ready: async () => worker?.ready,
     close: async () => worker?.close(),
   });
@@ -316,7 +352,7 @@ class DigestWorker {
   #started: import('node:worker_threads').Worker | undefined;
   readonly ready: Promise<void>;
   #onReady: () => void = () => {};
-  readonly #pending = new Map<number, { resolve: (r: InputsDigest) => void; reject: (e: Error) => void }>();
+  readonly #pending = new Map<number, { resolve: (r: never) => void; reject: (e: Error) => void }>();
   #next = 1;
 
   constructor(source: StoreSource) {
@@ -326,11 +362,11 @@ class DigestWorker {
     this.#worker = import('node:worker_threads').then(({ Worker }) => {
       const w = new Worker(DIGEST_WORKER_URL, { workerData: { source } });
       w.unref();
-      w.on('message', (m: { id?: number; ready?: true; ok?: InputsDigest; error?: string }) => {
+      w.on('message', (m: { id?: number; ready?: true; ok?: never; error?: string }) => {
         if (m.ready) return this.#onReady();
         const p = this.#pending.get(m.id!);
         this.#pending.delete(m.id!);
-        if (m.ok) p?.resolve(m.ok);
+        if (m.ok !== undefined) p?.resolve(m.ok);
         else p?.reject(new Error(`inputs digest worker: ${m.error}`));
       });
       const fail = (err: Error) => {
@@ -345,11 +381,16 @@ class DigestWorker {
     });
   }
 
-  /** Posts the request synchronously when the worker exists (else once it does). */
-  run(startMs: number, endMs: number): Promise<InputsDigest> {
+  /**
+   * Posts the request synchronously when the worker exists (else once it
+   * does): `digestInputs`, or with `finalMs` `digestPartsAhead`.
+   */
+  run<T extends InputsDigest | PartDigest[]>(startMs: number, endMs: number, finalMs?: number): Promise<T> {
     const id = this.#next++;
-    const answer = new Promise<InputsDigest>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
-    const post = (w: import('node:worker_threads').Worker) => w.postMessage({ id, startMs, endMs });
+    const answer = new Promise<T>((resolve, reject) =>
+      this.#pending.set(id, { resolve: resolve as (r: never) => void, reject }),
+    );
+    const post = (w: import('node:worker_threads').Worker) => w.postMessage({ id, startMs, endMs, finalMs });
     if (this.#started) post(this.#started);
     else
       this.#worker.then(post, (err: Error) => {

@@ -211,5 +211,18 @@ export function coreMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('envelopes_received_at').on('envelopes').column('received_at').execute();
       },
     },
+    // Parts of the inputs digest finished during the epoch (docs/REWARDS.md §4), so
+    // the close digests only the last minute instead of the whole window.
+    '0005_digest_parts': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('digest_parts')
+          .addColumn('start_ms', 'bigint', (c) => c.primaryKey())
+          .addColumn('end_ms', 'bigint', (c) => c.notNull())
+          .addColumn('digest', 'text', (c) => c.notNull())
+          .addColumn('count', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

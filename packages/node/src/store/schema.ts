@@ -125,8 +125,18 @@ export interface DeviceSeqTable {
   last_seq: number;
 }
 
+/** A finished part of an epoch's inputs digest (docs/REWARDS.md §4), computed ahead of the close. */
+export interface DigestPartTable {
+  start_ms: number | string;
+  end_ms: number | string;
+  /** SHA-256 of the part's lines, 0x-hex. */
+  digest: string;
+  count: number | string;
+}
+
 export interface Database {
   device_seq: DeviceSeqTable;
+  digest_parts: DigestPartTable;
   devices: DeviceTable;
   envelopes: EnvelopeTable;
   rejections: RejectionTable;
