@@ -85,6 +85,7 @@ export async function startNode(o: {
       databaseUrl: settings.database.url,
       sqlitePath: join(settings.dataDir, 'node.sqlite'),
       modules,
+      log,
     }));
   const db = store.db;
   const devices = new DeviceDirectory();

@@ -1,6 +1,9 @@
 import { sql } from 'kysely';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { freshStore, TEST_PG_URL } from '../../test/helpers.ts';
+import { openSqliteStore } from './db.ts';
+import { coreMigrations } from './migrations.ts';
 
 describe.skipIf(!TEST_PG_URL)('PostgreSQL store', () => {
   it('opens in a new schema while another schema of the database already holds a store', async () => {
@@ -21,6 +24,37 @@ describe.skipIf(!TEST_PG_URL)('PostgreSQL store', () => {
       }
     } finally {
       await first.cleanup();
+    }
+  });
+});
+
+describe('store migrations', () => {
+  it('log each migration as it starts and once applied, and leave the aggregates their covering index', async () => {
+    const logged: { msg: string; migration: string; seconds?: number }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    const store = await openSqliteStore(':memory:', [], { log });
+    try {
+      const names = Object.keys(coreMigrations('sqlite'));
+      expect(logged.map((l) => `${l.msg} ${l.migration}`)).toEqual(
+        names.flatMap((n) => [`applying store migration ${n}`, `store migration applied ${n}`]),
+      );
+      expect(
+        logged.filter((l) => l.msg === 'store migration applied').every((l) => typeof l.seconds === 'number'),
+      ).toBe(true);
+      const { rows } = await sql<{ name: string }>`select name from sqlite_master
+        where type = 'index' and tbl_name = 'contributions' and name like 'contributions_%' order by name`.execute(
+        store.db,
+      );
+      expect(rows.map((r) => r.name)).toEqual(['contributions_at', 'contributions_module_at_device']);
+      const plan = await sql<{
+        detail: string;
+      }>`explain query plan select device_id, count(*) from contributions
+        where module = 'uptime' and at >= 0 and at < 60000 group by device_id`.execute(store.db);
+      expect(plan.rows.map((r) => r.detail).join(' | ')).toContain(
+        'USING COVERING INDEX contributions_module_at_device',
+      );
+    } finally {
+      await store.close();
     }
   });
 });

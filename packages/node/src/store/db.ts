@@ -13,6 +13,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import { BaseError } from '../internal/errors.ts';
+import type { Logger } from '../internal/logger.ts';
 import type { GroundworkModule } from '../modules/types.ts';
 import { coreMigrations, type Dialect } from './migrations.ts';
 import type { Database } from './schema.ts';
@@ -63,10 +64,13 @@ export async function openStore(o: {
   modules?: readonly GroundworkModule[];
   /** PostgreSQL schema (created if missing); tests use one per test. */
   schema?: string;
+  /** Where each migration applied is logged (some copy a whole table on a large store). */
+  log?: Logger;
 }): Promise<Store> {
+  const log = o.log ? { log: o.log } : {};
   return o.databaseUrl
-    ? openPostgresStore(o.databaseUrl, o.modules ?? [], o.schema)
-    : openSqliteStore(o.sqlitePath, o.modules ?? []);
+    ? openPostgresStore(o.databaseUrl, o.modules ?? [], o.schema, log)
+    : openSqliteStore(o.sqlitePath, o.modules ?? [], log);
 }
 
 /**
@@ -78,6 +82,7 @@ export async function openPostgresStore(
   url: string,
   modules: readonly GroundworkModule[] = [],
   schema?: string,
+  o: { log?: Logger } = {},
 ): Promise<Store> {
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new BaseError('CONFIG_INVALID', `PostgreSQL schema name "${schema}" must match [a-z_][a-z0-9_]*`);
@@ -100,7 +105,7 @@ export async function openPostgresStore(
   const pool = new pg.Pool({ connectionString: url, max: 10, types, options: pgSessionOptions(schema) });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
-    await migrate(db, 'postgres', modules, schema);
+    await migrate(db, 'postgres', modules, schema, o.log);
   } catch (err) {
     await db.destroy();
     throw err;
@@ -138,6 +143,7 @@ export function pgSessionOptions(schema?: string): string {
 export async function openSqliteStore(
   path: string,
   modules: readonly GroundworkModule[] = [],
+  o: { log?: Logger } = {},
 ): Promise<Store> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SqliteDatabase(path);
@@ -154,7 +160,7 @@ export async function openSqliteStore(
   sqlite.pragma('temp_store = MEMORY');
   // bigint columns hold ms timestamps and seqs below 2^53: plain numbers are exact.
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  await migrate(db, 'sqlite', modules);
+  await migrate(db, 'sqlite', modules, undefined, o.log);
   return {
     db,
     dialect: 'sqlite',
@@ -171,10 +177,28 @@ async function migrate(
   dialect: Dialect,
   modules: readonly GroundworkModule[],
   schema?: string,
+  log?: Logger,
 ): Promise<void> {
-  const all: Record<string, Migration> = { ...coreMigrations(dialect) };
+  const found: Record<string, Migration> = { ...coreMigrations(dialect) };
   for (const m of modules)
-    for (const [name, mig] of Object.entries(m.migrations ?? {})) all[`${m.id}/${name}`] = mig;
+    for (const [name, mig] of Object.entries(m.migrations ?? {})) found[`${m.id}/${name}`] = mig;
+  // Each migration says when it starts and how long it took: a few rebuild a table,
+  // minutes on a large store, and the node must not look stuck meanwhile.
+  const all: Record<string, Migration> = {};
+  for (const [name, mig] of Object.entries(found))
+    all[name] = {
+      ...mig,
+      async up(trx) {
+        log?.info({ msg: 'applying store migration', migration: name });
+        const started = performance.now();
+        await mig.up(trx);
+        log?.info({
+          msg: 'store migration applied',
+          migration: name,
+          seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+        });
+      },
+    };
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => all },
