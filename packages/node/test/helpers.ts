@@ -94,3 +94,30 @@ export async function loadDirectory(store: Store): Promise<DeviceDirectory> {
 
 export const silentLog = createLogger({ level: 'silent' });
 export const newMetrics = () => createMetrics();
+
+/**
+ * An envelope stored and accepted as module `alpha`'s contribution, received
+ * (and counted) at `at`: what the inputs digest reads.
+ */
+export async function insertContribution(
+  db: Store['db'],
+  c: { id: number; device: string; seq: number; at: number; sig: string },
+): Promise<void> {
+  await db
+    .insertInto('envelopes')
+    .values({
+      id: c.id,
+      device_id: c.device,
+      seq: c.seq,
+      time: c.at,
+      received_at: c.at,
+      kind: 'alpha.x',
+      body: '{}',
+      sig: c.sig,
+    })
+    .execute();
+  await db
+    .insertInto('contributions')
+    .values({ envelope_id: c.id, module: 'alpha', device_id: c.device, at: c.at, data: '{}' })
+    .execute();
+}

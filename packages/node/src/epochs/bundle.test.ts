@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freshStore, STORE_KINDS, TEST_CONTRACTS } from '../../test/helpers.ts';
+import { freshStore, insertContribution, STORE_KINDS, TEST_CONTRACTS } from '../../test/helpers.ts';
 import type { GroundworkModule } from '../modules/types.ts';
 import type { Store } from '../store/db.ts';
 import {
@@ -308,23 +308,7 @@ describe.each(STORE_KINDS)('epoch close on %s', (kind) => {
       }
     let id = 1;
     for (const r of rows) {
-      await store.db
-        .insertInto('envelopes')
-        .values({
-          id,
-          device_id: r.device,
-          seq: r.seq,
-          time: r.at,
-          received_at: r.at,
-          kind: 'alpha.x',
-          body: '{}',
-          sig: `0x${id.toString(16).padStart(4, '0')}`,
-        })
-        .execute();
-      await store.db
-        .insertInto('contributions')
-        .values({ envelope_id: id, module: 'alpha', device_id: r.device, at: r.at, data: '{}' })
-        .execute();
+      await insertContribution(store.db, { id, ...r, sig: `0x${id.toString(16).padStart(4, '0')}` });
       id++;
     }
     // Reference: the documented lines, sorted in JavaScript; row 5 lies outside the window.
@@ -355,23 +339,7 @@ describe.each(STORE_KINDS)('epoch close on %s', (kind) => {
     const ats = [5_000, 59_999, 60_000, 100_000, 185_000, 190_000];
     let id = 1;
     for (const at of ats) {
-      await store.db
-        .insertInto('envelopes')
-        .values({
-          id,
-          device_id: dev(id),
-          seq: 1,
-          time: at,
-          received_at: at,
-          kind: 'alpha.x',
-          body: '{}',
-          sig: `0x0${id}`,
-        })
-        .execute();
-      await store.db
-        .insertInto('contributions')
-        .values({ envelope_id: id, module: 'alpha', device_id: dev(id), at, data: '{}' })
-        .execute();
+      await insertContribution(store.db, { id, device: dev(id), seq: 1, at, sig: `0x0${id}` });
       id++;
     }
     const sha = (s: string) => createHash('sha256').update(s).digest();

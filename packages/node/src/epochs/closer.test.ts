@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freshStore, STORE_KINDS, TEST_CONTRACTS } from '../../test/helpers.ts';
+import { freshStore, insertContribution, STORE_KINDS, TEST_CONTRACTS } from '../../test/helpers.ts';
 import type { ChainClients } from '../chain/clients.ts';
 import type { Deployment } from '../chain/deployment.ts';
 import type { ChainIndexer } from '../chain/indexer.ts';
@@ -184,25 +184,8 @@ describe.each(STORE_KINDS)('epoch closer on %s', (kind) => {
     for (const [id, at] of [
       [1, 2_000],
       [2, 70_000],
-    ] as const) {
-      await store.db
-        .insertInto('envelopes')
-        .values({
-          id,
-          device_id: dev(id),
-          seq: 1,
-          time: at,
-          received_at: at,
-          kind: 'alpha.x',
-          body: '{}',
-          sig: '0x01',
-        })
-        .execute();
-      await store.db
-        .insertInto('contributions')
-        .values({ envelope_id: id, module: 'alpha', device_id: dev(id), at, data: '{}' })
-        .execute();
-    }
+    ] as const)
+      await insertContribution(store.db, { id, device: dev(id), seq: 1, at, sig: '0x01' });
     const parts = () => store.db.selectFrom('digest_parts').select(['start_ms', 'end_ms', 'count']).execute();
     let now = 61_000 + DIGEST_PART_SETTLE_MS - 1;
     const events: string[] = [];
