@@ -367,13 +367,15 @@ const TOPIC_PREFIX = Buffer.from(`${MQTT_TOPIC_ROOT}/`, 'latin1');
  *   buffer a packet of up to 256 MB before looking at it.
  * - **Direct up path.** Once aedes has accepted the client (CONNACK sent), a
  *   PUBLISH at QoS 0 or 1 to an up topic does not go to aedes at all: it is
- *   handed to ingest here, its PUBACK is written here after the commit, and
- *   only the verdict goes through aedes (to whoever subscribed to /down).
- *   Everything else — CONNECT, SUBSCRIBE, PINGREQ, PUBACKs of verdicts, QoS 2,
- *   other topics, a PUBLISH pipelined before CONNACK — goes to aedes, whose
- *   `authorizePublish` hook ingests an up message the same way. aedes routed
- *   every up message once through its publish path (to no subscriber) and
- *   spent about 20 µs of the main thread per message on it (bench/report.md).
+ *   handed to ingest here, and its PUBACK is written here after the commit.
+ *   Its verdict is written straight to the subscribers' connections when
+ *   {@link DownRoutes} allows it ({@link deliver}, whose PUBACKs are taken
+ *   here too), else published through aedes. Everything else — CONNECT,
+ *   SUBSCRIBE, PINGREQ, PUBACKs of verdicts aedes sent, QoS 2, other topics,
+ *   a PUBLISH pipelined before CONNACK — goes to aedes, whose
+ *   `authorizePublish` hook ingests an up message the same way. Routing every
+ *   message and its verdict through aedes took more than half of the MQTT
+ *   main thread in a profile of the ingest benchmark.
  *
  * Reading follows the consumer: the socket is paused while aedes' stream is
  * full or the direct path holds {@link UP_IN_FLIGHT_MESSAGES} messages or
