@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Address, Hex } from 'viem';
 import type { EpochWindow, GroundworkModule, Params } from '../modules/types.ts';
 import type { ComputeRewardsOutput } from '../rewards/computeRewards.ts';
@@ -26,10 +26,14 @@ import {
 export { digestInputs };
 
 /**
- * A module's active devices with the account each pays, sorted by id (one
- * JSON value from SQL) and, for a module with `deviceInputs`, each device's
- * input from the same query: the module's per-device select joined to the
- * device list, so both come from one snapshot.
+ * A module's active devices with the account each pays, sorted by id, and,
+ * for a module with `deviceInputs`, each device's input (null for a device
+ * with none). Two queries in one read transaction, so both come from one
+ * snapshot: the device list, and the module's per-device select in device
+ * order — each one JSON value from SQL — merged here in one pass. Joining
+ * them in SQL instead made SQLite materialize the aggregate and build a
+ * temporary index on it: at 1,000,000 devices 3.8 s for the query, against
+ * 1.7 s for the aggregate alone.
  */
 async function activeDevices(
   db: Db,
@@ -39,44 +43,61 @@ async function activeDevices(
 ): Promise<{ devices: { deviceId: string; beneficiary: string }[]; perDevice?: unknown[] }> {
   const dialect = dialectOf(db);
   const perDevice = m.deviceInputs?.({ window, params, dialect });
-  const rowsSql = sql`select d.device_id, d.operator${perDevice ? sql`, a.value` : sql``} from devices d
-    ${perDevice ? sql`left join (${perDevice}) a on a.device_id = d.device_id` : sql``}
-    where d.module = ${m.id} and d.active = 1 order by d.device_id`;
-  const query =
+  const deviceRows = sql`select device_id, operator from devices
+    where module = ${m.id} and active = 1 order by device_id`;
+  // SQLite's GROUP BY already yields device order, and an ORDER BY on top sorted
+  // again (0.4 s at a million devices); inOrder() below checks it either way.
+  const inputRows =
+    perDevice &&
+    (dialect === 'sqlite'
+      ? sql`select device_id, value from (${perDevice}) p`
+      : sql`select device_id, value from (${perDevice}) p order by device_id`);
+  const list = (rows: RawBuilder<unknown>, second: RawBuilder<unknown>) =>
     dialect === 'sqlite'
-      ? sql<{ j: string }>`select json_group_array(json_array(device_id, operator${
-          perDevice ? sql`, json(value)` : sql``
-        })) as j from (${rowsSql})`
-      : sql<{ j: string }>`select coalesce(json_agg(json_build_array(device_id, operator${
-          perDevice ? sql`, value::json` : sql``
-        })), '[]'::json)::text as j from (${rowsSql}) s`;
-  const { rows } =
-    dialect === 'postgres' && perDevice
-      ? // No nested loop: on tables the planner has no statistics for yet (a young
-        // network) it estimated a handful of rows and compared every device with every
-        // aggregate row — 42 s at 10,000 devices, against 0.1 s with a hash or merge join.
-        await db.transaction().execute(async (trx) => {
-          await sql`set local enable_nestloop = off`.execute(trx);
-          return query.execute(trx);
-        })
-      : await query.execute(db);
-  const rowsOut = JSON.parse(rows[0]?.j ?? '[]') as [string, string, unknown?][];
-  // Rows come in the database's order of device ids (its collation; aggregated in the
-  // order of a sorted subquery, which PostgreSQL keeps in practice but does not promise);
-  // the bundle's order is code units. Hex ids sort alike under any sane collation, so
-  // this sort runs only if something surprising happened.
-  let sorted = true;
-  for (let i = 1; i < rowsOut.length && sorted; i++)
-    if (!(rowsOut[i - 1]![0] < rowsOut[i]![0])) sorted = false;
-  if (!sorted) rowsOut.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      ? sql<{ j: string }>`select json_group_array(json_array(device_id, ${second})) as j from (${rows})`
+      : sql<{
+          j: string;
+        }>`select coalesce(json_agg(json_build_array(device_id, ${second})), '[]'::json)::text as j
+          from (${rows}) s`;
+  // SQLite: a read transaction is one snapshot (WAL). PostgreSQL: repeatable read makes it one.
+  const snapshot =
+    dialect === 'postgres' ? db.transaction().setIsolationLevel('repeatable read') : db.transaction();
+  const [devicesJson, inputsJson] = await snapshot.execute(async (trx) => {
+    const d = await list(deviceRows, sql`operator`).execute(trx);
+    const i = inputRows
+      ? await list(inputRows, dialect === 'sqlite' ? sql`json(value)` : sql`value::json`).execute(trx)
+      : undefined;
+    return [d.rows[0]?.j ?? '[]', i?.rows[0]?.j] as const;
+  });
+  const rowsOut = inOrder(JSON.parse(devicesJson) as [string, string][]);
   const devices = new Array<{ deviceId: string; beneficiary: string }>(rowsOut.length);
-  const inputs = perDevice ? new Array<unknown>(rowsOut.length) : undefined;
-  for (let i = 0; i < rowsOut.length; i++) {
-    const r = rowsOut[i]!;
-    devices[i] = { deviceId: r[0], beneficiary: r[1] };
-    if (inputs) inputs[i] = r[2] ?? null;
+  for (let i = 0; i < rowsOut.length; i++)
+    devices[i] = { deviceId: rowsOut[i]![0], beneficiary: rowsOut[i]![1] };
+  if (inputsJson === undefined) return { devices };
+  // Both lists in id order: one merge. Inputs of devices not in the list (inactive) drop out.
+  const values = inOrder(JSON.parse(inputsJson) as [string, unknown][]);
+  const inputs = new Array<unknown>(devices.length);
+  let j = 0;
+  for (let i = 0; i < devices.length; i++) {
+    const id = devices[i]!.deviceId;
+    while (j < values.length && values[j]![0] < id) j++;
+    inputs[i] = j < values.length && values[j]![0] === id ? (values[j]![1] ?? null) : null;
   }
-  return inputs ? { devices, perDevice: inputs } : { devices };
+  return { devices, perDevice: inputs };
+}
+
+/**
+ * Rows come in the database's order of device ids (its collation; aggregated
+ * in the order of a sorted subquery, which PostgreSQL keeps in practice but
+ * does not promise); the bundle's order is code units. Hex ids sort alike
+ * under any sane collation, so the sort here runs only if something
+ * surprising happened.
+ */
+function inOrder<T extends [string, ...unknown[]]>(rows: T[]): T[] {
+  for (let i = 1; i < rows.length; i++)
+    if (!(rows[i - 1]![0] < rows[i]![0]))
+      return rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return rows;
 }
 
 /**

@@ -46,6 +46,11 @@ describe('store migrations', () => {
         store.db,
       );
       expect(rows.map((r) => r.name)).toEqual(['contributions_at', 'contributions_module_at_device']);
+      const list = await sql<{ detail: string }>`explain query plan select device_id, operator from devices
+        where module = 'uptime' and active = 1 order by device_id`.execute(store.db);
+      expect(list.rows.map((r) => r.detail).join(' | ')).toContain(
+        'USING COVERING INDEX devices_module_list',
+      );
       const plan = await sql<{
         detail: string;
       }>`explain query plan select device_id, count(*) from contributions
