@@ -127,9 +127,10 @@ export interface GroundworkModule {
   /**
    * Per-device inputs, for a module whose inputs are one value per device:
    * a SQL select of `device_id` and `value` (canonical JSON text, at most one
-   * row per device) over the window. The core joins it to the module's
-   * active devices in the same query that lists them (so the two always
-   * agree), and the inputs are then an array aligned with `devices` —
+   * row per device) over the window. The core reads it in the same snapshot
+   * (one read transaction) as the module's active devices and merges the two
+   * by device id (so they always agree), and the inputs are then an array
+   * aligned with `devices` —
    * `inputs[i]` is the value of `devices[i]`, `null` for a device without a
    * row. At a million devices this is one array of small values instead of
    * an object keyed by device id: cheaper to build, parse and write.
