@@ -3,9 +3,10 @@ import { EventEmitter } from 'node:events';
 import uptime from '@groundwork/module-uptime';
 import { deviceKeyFromSeed, fromHex, P256_N, signEnvelope, VECTORS } from '@groundwork/protocol';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { buildApi } from '../src/api/server.ts';
+import { buildApi, PENDING_SCAN_ENVELOPES } from '../src/api/server.ts';
 import { Ingestor } from '../src/ingest/ingest.ts';
 import type { GroundworkModule } from '../src/modules/types.ts';
 import type { NodeContext } from '../src/node.ts';
@@ -212,6 +213,26 @@ describe('HTTP API', () => {
       envelopes: { seq: number }[];
     };
     expect(one.envelopes.map((e) => e.seq)).toEqual([43]);
+
+    // The verifier falls far behind: 50,001 more envelopes of another device after 43. Only the
+    // newest PENDING_SCAN_ENVELOPES are read for pending ones, and the answer says so.
+    const { id: last } = await db
+      .selectFrom('envelopes')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .executeTakeFirstOrThrow();
+    await sql`insert into envelopes (id, device_id, seq, time, received_at, kind, body, sig)
+      select ${Number(last)} + k, ${`0x${'77'.repeat(32)}`}, k, ${NOW}, ${NOW}, 'city.x', '{}', '0x00'
+      from (with recursive n(k) as (select 1 union all select k + 1 from n where k < ${PENDING_SCAN_ENVELOPES + 1})
+            select k from n) t`.execute(db);
+    const behind = (await (
+      await fetch(`${base}/v1/devices/${VECTORS.ed25519.deviceId}/verdicts`)
+    ).json()) as {
+      pendingComplete: boolean;
+      envelopes: { seq: number; verdict: { status: string } }[];
+    };
+    expect(behind.pendingComplete).toBe(false);
+    expect(behind.envelopes.map((e) => [e.seq, e.verdict.status])).toEqual([[42, 'accepted']]);
+    expect(list).toMatchObject({ pendingComplete: true });
   });
 
   it("streams each module's public events as module.<id>, and nothing it emits under other names", async () => {

@@ -23,6 +23,12 @@ const page = z.object({
 });
 
 /**
+ * Most envelopes after the verifier's cursor that `/v1/devices/{id}/verdicts`
+ * reads to find a device's envelopes not judged yet (see there).
+ */
+export const PENDING_SCAN_ENVELOPES = 50_000;
+
+/**
  * Builds the node's HTTP API (fastify + zod, OpenAPI at /openapi.json). The
  * CLI and the dashboard use only this API.
  */
@@ -192,6 +198,10 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
       schema: {
         tags: ['devices'],
         summary: "A device's recent envelopes with their verdicts (ingest rejections and module verdicts)",
+        description:
+          'Envelopes the verifier has not judged yet are listed with verdict status `pending`. They are found among the ' +
+          `newest ${PENDING_SCAN_ENVELOPES} envelopes after the verifier's position; \`pendingComplete\` is false when the ` +
+          'verifier is further behind than that, and older pending envelopes of the device may then be missing.',
         params: z.object({ id: hex32 }),
         querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
       },
@@ -201,11 +211,19 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
       const { limit } = req.query;
       // Envelopes carry no per-device index (it cost the ingest path a random page per
       // envelope): judged ones are found through the verifier's `verdicts_device`, and
-      // those not judged yet in the short tail after the verifier's cursor.
+      // those not judged yet in the tail after the verifier's cursor — normally short.
+      // Behind a verifier far behind, only the newest PENDING_SCAN_ENVELOPES are read, so
+      // that a request costs the same whatever the backlog (`pendingComplete: false`).
+      const cursor = await verifierPosition(db);
+      const newest = await db
+        .selectFrom('envelopes')
+        .select((eb) => eb.fn.max('id').as('id'))
+        .executeTakeFirst();
+      const scanFrom = Math.max(cursor, Number(newest?.id ?? 0) - PENDING_SCAN_ENVELOPES);
       const pending = await db
         .selectFrom('envelopes as e')
         .select(['e.id', 'e.seq', 'e.time', 'e.received_at', 'e.kind', 'e.body'])
-        .where('e.id', '>', await verifierPosition(db))
+        .where('e.id', '>', scanFrom)
         .where('e.device_id', '=', id)
         .orderBy('e.id', 'desc')
         .limit(limit)
@@ -237,6 +255,7 @@ export async function buildApi(ctx: NodeContext): Promise<FastifyInstance> {
         .execute();
       return {
         deviceId: id,
+        pendingComplete: scanFrom === cursor,
         envelopes: accepted.map((e) => ({
           seq: Number(e.seq),
           time: Number(e.time),
