@@ -1,7 +1,7 @@
 import uptime from '@groundwork/module-uptime';
 import { deviceKeyFromSeed, type Envelope, signEnvelope, type UnsignedEnvelope } from '@groundwork/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Ingestor } from '../src/ingest/ingest.ts';
+import { Ingestor, type IngestorOptions } from '../src/ingest/ingest.ts';
 import { VerifyPool } from '../src/ingest/verifyPool.ts';
 import type { Store } from '../src/store/db.ts';
 import type { DeviceDirectory } from '../src/store/devices.ts';
@@ -52,7 +52,13 @@ describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
     await seedDevice(store, p256);
     await seedDevice(store, inactive, { active: false });
     devices = await loadDirectory(store);
-    ingestor = new Ingestor({
+    ingestor = ingestorWith();
+  });
+  afterEach(async () => cleanup());
+
+  /** An ingestor over this test's store, devices and clock; `over` replaces any option. */
+  const ingestorWith = (over: Partial<IngestorOptions> = {}) =>
+    new Ingestor({
       db: store.db,
       devices,
       modules: [uptime],
@@ -60,9 +66,8 @@ describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
       log: silentLog,
       metrics: newMetrics(),
       now: () => NOW,
+      ...over,
     });
-  });
-  afterEach(async () => cleanup());
 
   const stored = () => store.db.selectFrom('envelopes').selectAll().orderBy('id').execute();
   const lastSeq = async (id: string) => (await loadDirectory(store)).get(id)!.lastSeq;
@@ -147,15 +152,7 @@ describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
       'BODY_INVALID',
       'UNKNOWN_KIND',
     ]);
-    const other = new Ingestor({
-      db: store.db,
-      devices,
-      modules: [uptime, { ...uptime, id: 'energy' }],
-      params: () => params,
-      log: silentLog,
-      metrics: newMetrics(),
-      now: () => NOW,
-    });
+    const other = ingestorWith({ modules: [uptime, { ...uptime, id: 'energy' }] });
     expect(await other.ingestBatch([heartbeat(key, { seq: 4, kind: 'energy.heartbeat' })])).toEqual([
       { index: 0, status: 'rejected', reason: 'MODULE_MISMATCH' },
     ]);
@@ -198,15 +195,7 @@ describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
 
   it('keeps the last seq across a reload of the store (a restart)', async () => {
     await ingestor.ingestBatch([heartbeat(key, { seq: 9 })]);
-    const again = new Ingestor({
-      db: store.db,
-      devices: await loadDirectory(store),
-      modules: [uptime],
-      params: () => params,
-      log: silentLog,
-      metrics: newMetrics(),
-      now: () => NOW,
-    });
+    const again = ingestorWith({ devices: await loadDirectory(store) });
     expect(await again.ingestBatch([heartbeat(key, { seq: 9 })])).toEqual([
       { index: 0, status: 'rejected', reason: 'SEQ_REPLAYED' },
     ]);
@@ -214,15 +203,7 @@ describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
 
   it('never accepts a seq twice across two ingest processes sharing the store', async () => {
     // Two processes: each its own Ingestor and its own in-memory mirror.
-    const other = new Ingestor({
-      db: store.db,
-      devices: await loadDirectory(store),
-      modules: [uptime],
-      params: () => params,
-      log: silentLog,
-      metrics: newMetrics(),
-      now: () => NOW,
-    });
+    const other = ingestorWith({ devices: await loadDirectory(store) });
     expect(await ingestor.ingestBatch([heartbeat(key, { seq: 5 })])).toEqual([
       { index: 0, status: 'accepted', seq: 5 },
     ]);
@@ -252,16 +233,7 @@ describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
   });
 
   it('refuses a batch past maxInFlight with OVERLOADED, changes nothing, and accepts again after', async () => {
-    const small = new Ingestor({
-      db: store.db,
-      devices,
-      modules: [uptime],
-      params: () => params,
-      log: silentLog,
-      metrics: newMetrics(),
-      now: () => NOW,
-      maxInFlight: 3,
-    });
+    const small = ingestorWith({ maxInFlight: 3 });
     const first = small.ingestBatch([heartbeat(key, { seq: 1 }), heartbeat(key, { seq: 2 })]);
     await expect(
       small.ingestBatch([heartbeat(p256, { seq: 1 }), heartbeat(p256, { seq: 2 })]),
@@ -299,16 +271,7 @@ describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
       },
       async close() {},
     } as unknown as VerifyPool;
-    const ordered = new Ingestor({
-      db: store.db,
-      devices,
-      modules: [uptime],
-      params: () => params,
-      log: silentLog,
-      metrics: newMetrics(),
-      now: () => NOW,
-      verifyPool: pool,
-    });
+    const ordered = ingestorWith({ verifyPool: pool });
     const first = ordered.ingestBatch([heartbeat(key, { seq: 1 })]);
     const second = ordered.ingestBatch([heartbeat(key, { seq: 2 }), heartbeat(p256, { seq: 1 })]);
     let secondDone = false;
@@ -343,16 +306,7 @@ describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
       },
       async close() {},
     } as unknown as VerifyPool;
-    const failing = new Ingestor({
-      db: store.db,
-      devices,
-      modules: [uptime],
-      params: () => params,
-      log: silentLog,
-      metrics: newMetrics(),
-      now: () => NOW,
-      verifyPool: pool,
-    });
+    const failing = ingestorWith({ verifyPool: pool });
     const first = failing.ingestBatch([heartbeat(key, { seq: 1 })]);
     const second = failing.ingestBatch([heartbeat(p256, { seq: 4 })]);
     await expect(first).rejects.toThrow('verify worker died');
@@ -364,16 +318,7 @@ describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
   it('verifies signatures in a worker pool with the same verdicts', async () => {
     const pool = new VerifyPool(2);
     try {
-      const pooled = new Ingestor({
-        db: store.db,
-        devices,
-        modules: [uptime],
-        params: () => params,
-        log: silentLog,
-        metrics: newMetrics(),
-        now: () => NOW,
-        verifyPool: pool,
-      });
+      const pooled = ingestorWith({ verifyPool: pool });
       const forged = { ...heartbeat(stranger, { seq: 2 }), device: key.deviceId };
       const highS = heartbeat(p256, { seq: 9 });
       const v = await pooled.ingestBatch([
