@@ -373,9 +373,10 @@ const TOPIC_PREFIX = Buffer.from(`${MQTT_TOPIC_ROOT}/`, 'latin1');
  *   here too), else published through aedes. Everything else — CONNECT,
  *   SUBSCRIBE, PINGREQ, PUBACKs of verdicts aedes sent, QoS 2, other topics,
  *   a PUBLISH pipelined before CONNACK — goes to aedes, whose
- *   `authorizePublish` hook ingests an up message the same way. Routing every
- *   message and its verdict through aedes took more than half of the MQTT
- *   main thread in a profile of the ingest benchmark.
+ *   `authorizePublish` hook ingests an up message the same way. With every
+ *   message and its verdict routed through aedes, the MQTT main thread did
+ *   twice HTTP's work per envelope in the ingest benchmark (a fifth of it in
+ *   aedes and its libraries, by a profile).
  *
  * Reading follows the consumer: the socket is paused while aedes' stream is
  * full or the direct path holds {@link UP_IN_FLIGHT_MESSAGES} messages or
@@ -452,8 +453,8 @@ class DeviceSocket {
    * process.nextTick: each message's answer is written from its own promise
    * continuation, and a nextTick would run between those). Handing the
    * socket the pieces themselves (aedes writes a packet in five or six) made
-   * libuv's writev walk thousands of tiny buffers: 14 µs of main thread per
-   * MQTT message in a profile of the bench, against under 1 µs for the copy.
+   * libuv's writev walk thousands of small buffers: 9 % of the main thread in
+   * a profile of the MQTT bench, where the copy does not show.
    */
   #send(chunks: Buffer[], callback?: (err?: Error | null) => void): void {
     if (this.#out.length === 0) setImmediate(this.#flush);
