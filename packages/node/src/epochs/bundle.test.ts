@@ -363,6 +363,13 @@ describe.each(STORE_KINDS)('epoch close on %s', (kind) => {
       [0, 60_000, `0x${parts[0]!.toString('hex')}`, 2],
       [60_000, 120_000, `0x${parts[1]!.toString('hex')}`, 2],
     ]);
+    // The digest worker gives the same parts (it is started for them at threshold 0).
+    const inWorker = digestFor(store.db, store.source, { threshold: 0 });
+    try {
+      expect(await inWorker.ahead(start, end, 130_000)).toEqual(ahead);
+    } finally {
+      await inWorker.close();
+    }
     await storeDigestParts(store.db, ahead);
     expect(await digestPartsAhead(store.db, start, end, 130_000)).toEqual([]);
     expect(await digestInputs(store.db, start, end)).toEqual(expected);
