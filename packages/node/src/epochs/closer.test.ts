@@ -129,6 +129,8 @@ describe.each(STORE_KINDS)('epoch closer on %s', (kind) => {
       .where('epoch', '=', 1)
       .orderBy('device_id')
       .execute();
+  const epochStates = () =>
+    store.db.selectFrom('epochs').select(['epoch', 'status', 'lines_indexed']).orderBy('epoch').execute();
   // Scores 1 : 2 : 3 of a pool of 600.
   const expectedLines = [
     { device_id: dev(1), amount: '100', reason: 'COUNTED' },
@@ -143,11 +145,7 @@ describe.each(STORE_KINDS)('epoch closer on %s', (kind) => {
     await closerWith(async () => root, events).tick();
 
     expect(await indexedLines()).toEqual(expectedLines);
-    const epochs = await store.db
-      .selectFrom('epochs')
-      .select(['epoch', 'status', 'lines_indexed'])
-      .orderBy('epoch')
-      .execute();
+    const epochs = await epochStates();
     expect(epochs).toEqual([
       { epoch: 1, status: 'submitted', lines_indexed: 1 },
       { epoch: 2, status: 'open', lines_indexed: 1 },
@@ -164,17 +162,14 @@ describe.each(STORE_KINDS)('epoch closer on %s', (kind) => {
     }, events);
     await expect(closer.tick()).rejects.toThrow('rpc down');
     expect(await indexedLines()).toEqual(expectedLines);
-    const epochs = await store.db
-      .selectFrom('epochs')
-      .select(['epoch', 'status', 'lines_indexed'])
-      .orderBy('epoch')
-      .execute();
+    const epochs = await epochStates();
     expect(epochs).toEqual([
       { epoch: 1, status: 'closed', lines_indexed: 1 },
       { epoch: 2, status: 'open', lines_indexed: 1 },
     ]);
     expect(events).toEqual(['indexed 1']);
   });
+
   it('digests finished minutes of the open epoch ahead, and the close folds them into the trailer', async () => {
     await store.db
       .insertInto('epochs')
