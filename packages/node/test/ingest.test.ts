@@ -1,5 +1,6 @@
 import uptime from '@groundwork/module-uptime';
 import { deviceKeyFromSeed, type Envelope, signEnvelope, type UnsignedEnvelope } from '@groundwork/protocol';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ingestor, type IngestorOptions } from '../src/ingest/ingest.ts';
 import { VerifyPool } from '../src/ingest/verifyPool.ts';
@@ -231,6 +232,44 @@ describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
     ).toEqual(['accepted', 'rejected']);
     expect((await stored()).map((r) => Number(r.seq))).toEqual([5, 6, 7]);
   });
+
+  it('starts a device that has no seq row yet at 0, and writes its row', async () => {
+    // A device the directory knows (from the chain) before any seq row exists for it.
+    await store.db.deleteFrom('device_seq').where('device_id', '=', key.deviceId).execute();
+    expect(await ingestor.ingestBatch([heartbeat(key, { seq: 3 }), heartbeat(key, { seq: 4 })])).toEqual([
+      { index: 0, status: 'accepted', seq: 3 },
+      { index: 1, status: 'accepted', seq: 4 },
+    ]);
+    const row = await store.db
+      .selectFrom('device_seq')
+      .selectAll()
+      .where('device_id', '=', key.deviceId)
+      .execute();
+    expect(row.map((r) => Number(r.last_seq))).toEqual([4]);
+    expect((await stored()).map((r) => Number(r.seq))).toEqual([3, 4]);
+  });
+
+  it.runIf(kind === 'sqlite')(
+    'rolls back the seq advance when an envelope insert fails, and stores again after',
+    async () => {
+      // The SQLite commit runs prepared statements on the raw handle: they must be inside
+      // the Kysely transaction, or the failed insert would leave the seq advanced.
+      await sql`CREATE TRIGGER refuse_seq_3 BEFORE INSERT ON envelopes WHEN NEW.seq = 3
+        BEGIN SELECT RAISE(ABORT, 'refused by test'); END`.execute(store.db);
+      await expect(
+        ingestor.ingestBatch([heartbeat(key, { seq: 2 }), heartbeat(p256, { seq: 3 })]),
+      ).rejects.toThrow('refused by test');
+      expect(await stored()).toEqual([]);
+      expect(await lastSeq(key.deviceId)).toBe(0);
+      expect(devices.get(key.deviceId)!.lastSeq).toBe(0);
+      await sql`DROP TRIGGER refuse_seq_3`.execute(store.db);
+      expect(await ingestor.ingestBatch([heartbeat(key, { seq: 2 }), heartbeat(p256, { seq: 3 })])).toEqual([
+        { index: 0, status: 'accepted', seq: 2 },
+        { index: 1, status: 'accepted', seq: 3 },
+      ]);
+      expect((await stored()).map((r) => Number(r.seq))).toEqual([2, 3]);
+    },
+  );
 
   it('refuses a batch past maxInFlight with OVERLOADED, changes nothing, and accepts again after', async () => {
     const small = ingestorWith({ maxInFlight: 3 });

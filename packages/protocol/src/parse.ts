@@ -31,8 +31,11 @@ export type CheckedEnvelope =
     }
   | { ok: false; reason: ReasonCode; detail: string };
 
-const DEVICE_ID = /^0x[0-9a-f]{64}$/;
-const SIG = /^0x[0-9a-f]{128}$/;
+// Lengths are checked first, then one pattern with no count: about half the
+// time of /^0x[0-9a-f]{128}$/ in V8, and this runs twice per envelope.
+const HEX = /^0x[0-9a-f]*$/;
+const DEVICE_ID_LENGTH = 66;
+const SIG_LENGTH = 130;
 const FIELDS = new Set(['v', 'device', 'seq', 'time', 'kind', 'body', 'sig']);
 
 /**
@@ -74,7 +77,7 @@ export function checkEnvelope(input: unknown, expectSig: boolean): CheckedEnvelo
 
   if (!Object.hasOwn(input, 'device')) return malformed('missing field device');
   const device = input.device;
-  if (typeof device !== 'string' || !DEVICE_ID.test(device)) {
+  if (typeof device !== 'string' || device.length !== DEVICE_ID_LENGTH || !HEX.test(device)) {
     return malformed('field device must be 0x followed by 64 lowercase hex digits');
   }
   if (!Object.hasOwn(input, 'seq')) return malformed('missing field seq');
@@ -99,7 +102,7 @@ export function checkEnvelope(input: unknown, expectSig: boolean): CheckedEnvelo
   if (expectSig) {
     if (!Object.hasOwn(input, 'sig')) return malformed('missing field sig');
     const s = input.sig;
-    if (typeof s !== 'string' || !SIG.test(s)) {
+    if (typeof s !== 'string' || s.length !== SIG_LENGTH || !HEX.test(s)) {
       return malformed('field sig must be 0x followed by 128 lowercase hex digits');
     }
     sig = s as Hex;

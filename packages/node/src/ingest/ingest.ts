@@ -1,11 +1,12 @@
 import { type Envelope, parseEnvelope, type ReasonCode, verifyEnvelopeSignature } from '@groundwork/protocol';
+import type SqliteDatabase from 'better-sqlite3';
 import { sql, type Transaction } from 'kysely';
 import { OverloadedError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 import type { Metrics } from '../internal/metrics.ts';
 import { Mutex } from '../internal/mutex.ts';
 import type { GroundworkModule, Params } from '../modules/types.ts';
-import { type Db, dialectOf, jsonRows } from '../store/db.ts';
+import { type Db, dialectOf, jsonRows, sqliteHandleOf } from '../store/db.ts';
 import type { DeviceDirectory, KnownDevice } from '../store/devices.ts';
 import type { Dialect } from '../store/migrations.ts';
 import type { Database } from '../store/schema.ts';
@@ -94,12 +95,16 @@ export class Ingestor {
   #flushing = false;
   #inFlight = 0;
   readonly #dialect: Dialect;
+  /** SQLite: the commit's two statements, prepared once (see {@link SqliteCommit}). */
+  readonly #sqlite: SqliteCommit | undefined;
 
   constructor(options: IngestorOptions) {
     this.#o = options;
     this.#modules = new Map(options.modules.map((m) => [m.id, m]));
-    // The commit's SQL differs between the dialects in one table function (jsonRows).
+    // PostgreSQL: the commit sends its rows as one JSON parameter (jsonRows).
     this.#dialect = dialectOf(options.db);
+    const handle = sqliteHandleOf(options.db);
+    this.#sqlite = handle ? new SqliteCommit(handle) : undefined;
   }
 
   /** Verifies and stores a batch; returns one verdict per input, in input order. */
@@ -309,22 +314,25 @@ export class Ingestor {
         ),
       );
       if (committed.length > 0) {
-        const rows = JSON.stringify(
-          committed.map((c) => [
-            c.envelope.device,
-            c.envelope.seq,
-            c.envelope.time,
-            c.envelope.kind,
-            c.body,
-            c.envelope.sig,
-          ]),
-        );
-        await sql`
-          INSERT INTO envelopes (device_id, seq, time, received_at, kind, body, sig)
-          SELECT r.value->>0, CAST(r.value->>1 AS BIGINT), CAST(r.value->>2 AS BIGINT),
-            CAST(${receivedAt} AS BIGINT), r.value->>3, r.value->>4, r.value->>5
-          FROM ${jsonRows(this.#dialect, rows)}
-          ORDER BY r.i`.execute(trx);
+        if (this.#sqlite) this.#sqlite.insert(committed, receivedAt);
+        else {
+          const rows = JSON.stringify(
+            committed.map((c) => [
+              c.envelope.device,
+              c.envelope.seq,
+              c.envelope.time,
+              c.envelope.kind,
+              c.body,
+              c.envelope.sig,
+            ]),
+          );
+          await sql`
+            INSERT INTO envelopes (device_id, seq, time, received_at, kind, body, sig)
+            SELECT r.value->>0, CAST(r.value->>1 AS BIGINT), CAST(r.value->>2 AS BIGINT),
+              CAST(${receivedAt} AS BIGINT), r.value->>3, r.value->>4, r.value->>5
+            FROM ${jsonRows(this.#dialect, rows)}
+            ORDER BY r.i`.execute(trx);
+        }
       }
       const rejections = group.flatMap((b) => b.rejections);
       for (let i = 0; i < rejections.length; i += 1000) {
@@ -369,17 +377,10 @@ export class Ingestor {
         if (r) r.max = c.envelope.seq;
         else ranges.set(c.envelope.device, { min: c.envelope.seq, max: c.envelope.seq });
       }
-      const rows = JSON.stringify([...ranges].map(([id, r]) => [id, r.min, r.max]));
-      const updated = await sql<{ device_id: string }>`
-        WITH v(device_id, min_seq, max_seq) AS (
-          SELECT r.value->>0, CAST(r.value->>1 AS BIGINT), CAST(r.value->>2 AS BIGINT) FROM ${jsonRows(this.#dialect, rows)}
-        )
-        UPDATE device_seq SET last_seq = v.max_seq FROM v
-        WHERE device_seq.device_id = v.device_id AND device_seq.last_seq < v.min_seq
-        RETURNING device_seq.device_id`.execute(trx);
+      const advanced = this.#sqlite ? this.#sqlite.advance(ranges) : await this.#advancePostgres(trx, ranges);
       // The usual case: every device advanced at the first try, and the candidates are already in order.
-      if (attempt === 0 && updated.rows.length === ranges.size) return pending;
-      const ok = new Set(updated.rows.map((r) => r.device_id));
+      if (attempt === 0 && advanced.length === ranges.size) return pending;
+      const ok = new Set(advanced);
       const lost: Candidate[] = [];
       for (const c of pending) (ok.has(c.envelope.device) ? won : lost).push(c);
       pending = [];
@@ -412,8 +413,63 @@ export class Ingestor {
     return won.sort((a, b) => order.get(a)! - order.get(b)!);
   }
 
+  /** {@link SqliteCommit.advance} for PostgreSQL: one UPDATE over the ranges as a JSON parameter. */
+  async #advancePostgres(
+    trx: Transaction<Database>,
+    ranges: Map<string, { min: number; max: number }>,
+  ): Promise<string[]> {
+    const rows = JSON.stringify([...ranges].map(([id, r]) => [id, r.min, r.max]));
+    const updated = await sql<{ device_id: string }>`
+      WITH v(device_id, min_seq, max_seq) AS (
+        SELECT r.value->>0, CAST(r.value->>1 AS BIGINT), CAST(r.value->>2 AS BIGINT) FROM ${jsonRows(this.#dialect, rows)}
+      )
+      UPDATE device_seq SET last_seq = v.max_seq FROM v
+      WHERE device_seq.device_id = v.device_id AND device_seq.last_seq < v.min_seq
+      RETURNING device_seq.device_id`.execute(trx);
+    return updated.rows.map((r) => r.device_id);
+  }
+
   /** Resolves once every batch that has taken its receive time has committed. */
   barrier(): Promise<void> {
     return this.#commitLock.run(() => undefined);
+  }
+}
+
+/**
+ * The commit's writes on SQLite, as prepared statements run once per row.
+ * In-process SQLite has no round trip to save, and one cached statement per
+ * row costs less than one multi-row statement over a JSON parameter
+ * (json_each), which SQLite must parse and whose text Kysely prepares again
+ * on every call. Measured on the ingest path alone (2,000 devices, 40 rounds,
+ * signatures not checked; three alternating runs each), main-thread CPU per
+ * envelope: 16.1–17.7 µs, against 17.9–28.1 µs with the JSON statements.
+ * PostgreSQL keeps those: there a statement per row would be a round trip
+ * per row. Called only inside the commit's Kysely transaction, which holds
+ * the one connection, so the rows commit or roll back with it.
+ */
+class SqliteCommit {
+  readonly #advance: SqliteDatabase.Statement<[number, string, number]>;
+  readonly #insert: SqliteDatabase.Statement<[string, number, number, number, string, string, string]>;
+
+  constructor(handle: SqliteDatabase.Database) {
+    this.#advance = handle.prepare('UPDATE device_seq SET last_seq = ? WHERE device_id = ? AND last_seq < ?');
+    this.#insert = handle.prepare(
+      'INSERT INTO envelopes (device_id, seq, time, received_at, kind, body, sig) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+  }
+
+  /** Moves each device's last seq to its range's max where it is below the range's min; returns the devices moved. */
+  advance(ranges: Map<string, { min: number; max: number }>): string[] {
+    const moved: string[] = [];
+    for (const [device, r] of ranges)
+      if (this.#advance.run(r.max, device, r.min).changes === 1) moved.push(device);
+    return moved;
+  }
+
+  insert(committed: readonly Candidate[], receivedAt: number): void {
+    for (const c of committed) {
+      const e = c.envelope;
+      this.#insert.run(e.device, e.seq, e.time, receivedAt, e.kind, c.body, e.sig);
+    }
   }
 }

@@ -45,6 +45,21 @@ export function jsonRows(dialect: Dialect, json: string): RawBuilder<unknown> {
 /** Where a store lives, so another thread can open its own connection to it. */
 export type StoreSource = { sqlitePath: string } | { databaseUrl: string; schema?: string };
 
+/** The better-sqlite3 handle under each SQLite query layer this process opened. */
+const sqliteHandles = new WeakMap<Db, SqliteDatabase.Database>();
+
+/**
+ * The better-sqlite3 handle under `db` when it is an SQLite store opened by
+ * {@link openSqliteStore}; undefined for PostgreSQL. Only for a hot path
+ * that Kysely's per-query cost would dominate (ingest's commit: cached
+ * prepared statements, one row per call), and only inside a Kysely
+ * transaction on `db`, so the statements run in it: the SQLite dialect has
+ * one connection, and a Kysely transaction holds it until it ends.
+ */
+export function sqliteHandleOf(db: Db): SqliteDatabase.Database | undefined {
+  return sqliteHandles.get(db);
+}
+
 export interface Store {
   db: Db;
   dialect: Dialect;
@@ -160,6 +175,7 @@ export async function openSqliteStore(
   sqlite.pragma('temp_store = MEMORY');
   // bigint columns hold ms timestamps and seqs below 2^53: plain numbers are exact.
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  sqliteHandles.set(db, sqlite);
   await migrate(db, 'sqlite', modules, undefined, o.log);
   return {
     db,
