@@ -51,8 +51,20 @@ import type { LoadJob, LoadResult } from './ingestLoad.ts';
 /** One ingest run: a protocol, end to end. */
 export interface IngestRun {
   perSec: number;
-  /** perSec ÷ the baseline `verifyPerSec`. */
+  /** perSec ÷ the baseline `verifyPerSec` (the best round of the whole benchmark). */
   ratio: number;
+  /**
+   * perSec ÷ the mean of the two baseline rounds measured just before and
+   * just after this run: the verify rate the machine had around the run. On
+   * a machine whose speed drifts during the benchmark (seen here: rounds
+   * falling by a third within a minute) this is the fairer figure for runs
+   * after the first; on a steady machine it equals `ratio` within noise.
+   */
+  ratioAdjacent: number;
+  /** Those two rounds' mean (envelopes/s). */
+  adjacentBaselinePerSec: number;
+  /** Index in `verifyRounds` of the round just before this run (the next one is just after it). */
+  baselineRoundBefore: number;
   seconds: number;
   /** Peak RSS of this (the node's) process during the run, and before it. */
   peakRssMb: number;
@@ -76,9 +88,12 @@ export interface IngestRun {
   };
   /**
    * Raw verify CPU time ÷ the node's CPU time per envelope: the share of the
-   * node's work that is checking signatures (1 = nothing else). Less moved
-   * than `ratio` by other work on the machine; on idle cores, with the load
-   * generator elsewhere, `ratio` would be about this.
+   * node's work that is checking signatures (1 = nothing else). The verify
+   * CPU is the pool's own per verify, averaged over the baseline rounds just
+   * before and after the run (`verifyRoundCpuUs`): the same threads, on the
+   * machine as it was around the run. Less moved than `ratio` by other work
+   * on the machine; on idle cores, with the load generator elsewhere,
+   * `ratio` would be about this.
    */
   verifyShareOfCpu: number;
   /** MQTT: `ingestBatch` calls, i.e. how well the broker's grouping gathered the messages. */
@@ -95,6 +110,8 @@ export interface IngestBenchResult {
   verifyPerSec: number;
   /** Every baseline round, in order: before the runs, between them, after them. */
   verifyRounds: number[];
+  /** CPU time per verify of each round (workers and main thread, µs), in the same order. */
+  verifyRoundCpuUs: number[];
   /** Raw verify rate on one core (the main thread). */
   verifyPerSecOneCore: number;
   /** CPU time of one raw verify, in µs. */
@@ -204,10 +221,14 @@ export async function benchIngest(o: {
     // Warm the workers (JIT, and every key in each worker's cache) before timing anything.
     for (let w = 0; w < 2; w++) await pool.verify(items);
     const verifyRounds: number[] = [];
+    const verifyRoundCpuUs: number[] = [];
     const baselineRound = async () => {
       const t = performance.now();
+      const c = process.cpuUsage();
       const ok = await pool.verify(items);
+      const used = process.cpuUsage(c);
       verifyRounds.push(Math.round(n / ((performance.now() - t) / 1000)));
+      verifyRoundCpuUs.push(Number(((used.user + used.system) / n).toFixed(1)));
       if (!ok.every(Boolean)) throw new Error('pool baseline verify failed');
     };
     await baselineRound();
@@ -276,6 +297,8 @@ export async function benchIngest(o: {
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 25);
       const elu = performance.eventLoopUtilization();
       const mainCpu0 = mainThreadCpuMicros();
+      // The baseline round just before this run; the caller measures the one just after.
+      const roundBefore = verifyRounds.length - 1;
       const profiler = await startProfile();
       const cpu = process.cpuUsage();
       const t = performance.now();
@@ -300,6 +323,9 @@ export async function benchIngest(o: {
           perSec: Math.round(perSec),
           // Set once every baseline round is in.
           ratio: 0,
+          ratioAdjacent: 0,
+          adjacentBaselinePerSec: 0,
+          baselineRoundBefore: roundBefore,
           verifyShareOfCpu: 0,
           seconds: Number(seconds.toFixed(3)),
           peakRssMb: mb(peakRss),
@@ -462,11 +488,21 @@ export async function benchIngest(o: {
     }
 
     const verifyPerSec = Math.max(...verifyRounds);
-    const withRatio = <T extends IngestRun>(r: T): T => ({
-      ...r,
-      ratio: Number((r.perSec / verifyPerSec).toFixed(3)),
-      verifyShareOfCpu: Number((verifyCpuUs / r.cpuUsPerEnvelope.node).toFixed(3)),
-    });
+    const withRatio = <T extends IngestRun>(r: T): T => {
+      const before = r.baselineRoundBefore;
+      const adjacent = (verifyRounds[before]! + verifyRounds[before + 1]!) / 2;
+      return {
+        ...r,
+        ratio: Number((r.perSec / verifyPerSec).toFixed(3)),
+        ratioAdjacent: Number((r.perSec / adjacent).toFixed(3)),
+        adjacentBaselinePerSec: Math.round(adjacent),
+        verifyShareOfCpu: Number(
+          ((verifyRoundCpuUs[before]! + verifyRoundCpuUs[before + 1]!) / 2 / r.cpuUsPerEnvelope.node).toFixed(
+            3,
+          ),
+        ),
+      };
+    };
     if (external && !('skipped' in external)) external = withRatio(external);
     return {
       envelopes: envelopes.length,
@@ -475,6 +511,7 @@ export async function benchIngest(o: {
       workers: pool.size,
       verifyPerSec,
       verifyRounds,
+      verifyRoundCpuUs,
       verifyPerSecOneCore: Math.round(verifyPerSecOneCore),
       verifyCpuUs: Number(verifyCpuUs.toFixed(1)),
       http: withRatio(http.run),

@@ -50,6 +50,7 @@ if (want('ingest')) {
     mqttExternal: r.mqttExternal,
     verifyPerSec: r.verifyPerSec,
     verifyRounds: r.verifyRounds,
+    verifyRoundCpuUs: r.verifyRoundCpuUs,
     verifyPerSecOneCore: r.verifyPerSecOneCore,
     verifyCpuUs: r.verifyCpuUs,
     workers: r.workers,
@@ -140,6 +141,8 @@ function renderMarkdown(r: Record<string, unknown>): string {
   type Run = {
     perSec: number;
     ratio: number;
+    ratioAdjacent?: number;
+    adjacentBaselinePerSec?: number;
     peakRssMb?: number;
     rssBeforeMb?: number;
     mainThreadBusy?: number;
@@ -156,6 +159,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
           | { skipped: string };
         verifyPerSec: number;
         verifyRounds?: number[];
+        verifyRoundCpuUs?: number[];
         verifyPerSecOneCore: number;
         verifyCpuUs?: number;
         workers: number;
@@ -169,17 +173,18 @@ function renderMarkdown(r: Record<string, unknown>): string {
     md.push(
       '## Ingest',
       '',
-      '| figure | value | ÷ baseline | node CPU per envelope | verify share of node CPU | main thread busy | peak RSS (before) |',
-      '|---|---|---|---|---|---|---|',
+      '| figure | value | ÷ baseline (best round) | ÷ adjacent rounds | node CPU per envelope | verify share of node CPU | main thread busy | peak RSS (before) |',
+      '|---|---|---|---|---|---|---|---|',
     );
     md.push(
-      `| baseline: raw node:crypto ed25519 verify, ${ing.workers} worker threads (best of ${ing.verifyRounds?.length ?? 1} rounds) | ${ing.verifyPerSec}/s | 1 | | | | |`,
+      `| baseline: raw node:crypto ed25519 verify, ${ing.workers} worker threads (best of ${ing.verifyRounds?.length ?? 1} rounds) | ${ing.verifyPerSec}/s | 1 | | | | | |`,
     );
     md.push(
-      `| raw verify, one core | ${ing.verifyPerSecOneCore}/s | ${(ing.verifyPerSecOneCore / ing.verifyPerSec).toFixed(2)} | ${verifyUs} µs | | | |`,
+      `| raw verify, one core | ${ing.verifyPerSecOneCore}/s | ${(ing.verifyPerSecOneCore / ing.verifyPerSec).toFixed(2)} | | ${verifyUs} µs | | | |`,
     );
     const cells = (x: Run) =>
       [
+        x.ratioAdjacent === undefined ? '' : `${x.ratioAdjacent} (of ${x.adjacentBaselinePerSec}/s)`,
         x.cpuUsPerEnvelope
           ? `${x.cpuUsPerEnvelope.node} µs${
               x.cpuUsPerEnvelope.mainThread === undefined
@@ -208,16 +213,22 @@ function renderMarkdown(r: Record<string, unknown>): string {
       md.push(
         `| MQTT ingest, external Mosquitto and shared subscription (settled by verdict; at most ${ext.maxInFlightSeen} messages in flight at the node) | ${ext.perSec}/s | ${ext.ratio} | ${cells(ext)} |`,
       );
-    else if (ext) md.push(`| MQTT ingest, external broker | skipped: ${ext.skipped} | | | | | |`);
+    else if (ext) md.push(`| MQTT ingest, external broker | skipped: ${ext.skipped} | | | | | | |`);
     md.push('');
     if (ing.verifyRounds)
       md.push(
         `Baseline rounds (before, between and after the runs): ${ing.verifyRounds.map((v) => `${v}/s`).join(', ')}. ` +
+          (ing.verifyRoundCpuUs
+            ? `CPU per verify in those rounds: ${ing.verifyRoundCpuUs.map((v) => `${v} µs`).join(', ')}. `
+            : '') +
+          "“÷ adjacent rounds” divides a run's rate by the mean of the rounds just before and just after it, the verify rate the machine " +
+          'had around that run; “÷ baseline” divides by the best round of the whole benchmark, which on a machine whose speed drifts ' +
+          'during the benchmark penalizes the later runs. The targets are checked against both. ' +
           `The baseline has the ${r.cpus} cores to itself; during an ingest run the same cores also carry the node's main thread ` +
           '(HTTP or MQTT, JSON, canonical JSON, SQLite) and the load generator (another process, which a real deployment would not have; ' +
           'it sends HTTP through node:http and MQTT over raw sockets, every body and PUBLISH packet encoded before the run), ' +
           'and on a shared machine whatever else runs. CPU time per envelope depends less on that (though shared cores run slower): the verify share, ' +
-          `raw verify CPU (${verifyUs} µs) ÷ node CPU per envelope, is the part of the node's work that is checking signatures, ` +
+          "the pool's CPU per verify in the rounds just before and after a run ÷ the node's CPU per envelope in the run, is the part of the node's work that is checking signatures, " +
           'and about the ratio it would reach on idle cores with the load generator elsewhere. ' +
           `${ing.devices ?? ''} devices; RSS is the node process's, and includes the benchmark's pre-signed envelopes. ` +
           "The node here is the ingestor alone (signature, replay and skew checks, durable commit): the modules' verification of " +
