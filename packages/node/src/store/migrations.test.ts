@@ -105,3 +105,48 @@ describe.each(STORE_KINDS)('migration 0004 on %s', (kind) => {
     }
   });
 });
+
+describe.runIf(TEST_PG_URL)('migration 0008 on postgres', () => {
+  it('gives every device id and account column the bytewise collation "C", and keeps the rows', async () => {
+    const schema = `gw_test_${randomBytes(6).toString('hex')}`;
+    let store: Store | undefined;
+    try {
+      store = await openPostgresStore(TEST_PG_URL!, [], schema);
+      const columns = await sql<{ table_name: string; column_name: string; collation_name: string | null }>`
+        select table_name, column_name, collation_name from information_schema.columns
+        where table_schema = ${schema} and column_name in ('device_id', 'operator', 'account')
+        order by table_name, column_name`.execute(store.db);
+      expect(columns.rows.map((c) => `${c.table_name}.${c.column_name} ${c.collation_name}`)).toEqual([
+        'claims.account C',
+        'contributions.device_id C',
+        'cumulative.account C',
+        'device_seq.device_id C',
+        'devices.device_id C',
+        'devices.operator C',
+        'envelopes.device_id C',
+        'rejections.device_id C',
+        'reward_lines.device_id C',
+        'verdicts.device_id C',
+      ]);
+      // The primary key still refuses a duplicate id under the new collation.
+      const device = {
+        device_id: dev(7),
+        key_type: 1,
+        public_key: `0x${'11'.repeat(32)}`,
+        module: 'uptime',
+        h3_cell: '8a392ad5a6dffff',
+        operator: `0x${'aa'.repeat(20)}`,
+        active: 1,
+        registered_block: 1,
+      };
+      await store.db.insertInto('devices').values(device).execute();
+      await expect(store.db.insertInto('devices').values(device).execute()).rejects.toThrow(/duplicate/i);
+    } finally {
+      await store?.close();
+      const c = new pg.Client({ connectionString: TEST_PG_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.end();
+    }
+  });
+});

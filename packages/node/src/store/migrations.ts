@@ -249,5 +249,37 @@ export function coreMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // PostgreSQL: device ids and account addresses compare byte by byte (collation
+    // "C"), as the bundle orders them and as SQLite's default BINARY collation
+    // already does. Under the database's collation (here C.UTF-8, which PostgreSQL
+    // does not treat as "C") every sort and index on them went through the
+    // locale's comparison. At 1,000,000 devices the close's per-device uptime
+    // aggregate took 3.0 s instead of 4.7–6.0 s (its sort by device: 1.0 s instead
+    // of 2.7 s), the device list 1.5 s instead of 1.8 s. Only indexes holding these
+    // columns are rebuilt, not the tables: 6 s for devices and contributions at
+    // 1,000,000 devices (two heartbeats each).
+    '0008_hex_ids_bytewise': {
+      async up(db: Kysely<unknown>) {
+        if (dialect !== 'postgres') return;
+        for (const [table, column] of HEX_ID_COLUMNS)
+          await sql`alter table ${sql.table(table)} alter column ${sql.ref(column)} type text collate "C"`.execute(
+            db,
+          );
+      },
+    },
   };
 }
+
+/** The core tables' columns holding device ids or account addresses (hex text). */
+const HEX_ID_COLUMNS: readonly (readonly [string, string])[] = [
+  ['devices', 'device_id'],
+  ['devices', 'operator'],
+  ['envelopes', 'device_id'],
+  ['rejections', 'device_id'],
+  ['verdicts', 'device_id'],
+  ['contributions', 'device_id'],
+  ['reward_lines', 'device_id'],
+  ['cumulative', 'account'],
+  ['claims', 'account'],
+  ['device_seq', 'device_id'],
+];
