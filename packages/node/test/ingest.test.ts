@@ -233,6 +233,20 @@ describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
     expect((await stored()).map((r) => Number(r.seq))).toEqual([5, 6, 7]);
   });
 
+  it('stores a large batch in input order, every field intact (SQLite writes 32 rows per statement)', async () => {
+    // 100 = three statements of 32 and four single rows on SQLite; one statement on PostgreSQL.
+    const batch = Array.from({ length: 100 }, (_, i) =>
+      heartbeat(i % 2 === 0 ? key : p256, { seq: Math.floor(i / 2) + 1, body: { uptimeSeconds: i } }),
+    );
+    const verdicts = await ingestor.ingestBatch(batch);
+    expect(verdicts.every((v) => v.status === 'accepted')).toBe(true);
+    const rows = await stored();
+    expect(rows.map((r) => [r.device_id, Number(r.seq), r.body, r.sig, Number(r.time), r.kind])).toEqual(
+      batch.map((e) => [e.device, e.seq, JSON.stringify(e.body), e.sig, e.time, e.kind]),
+    );
+    expect(new Set(rows.map((r) => Number(r.received_at)))).toEqual(new Set([NOW]));
+  });
+
   it('starts a device that has no seq row yet at 0, and writes its row', async () => {
     // A device the directory knows (from the chain) before any seq row exists for it.
     await store.db.deleteFrom('device_seq').where('device_id', '=', key.deviceId).execute();

@@ -450,11 +450,16 @@ export class Ingestor {
 class SqliteCommit {
   readonly #advance: SqliteDatabase.Statement<[number, string, number]>;
   readonly #insert: SqliteDatabase.Statement<[string, number, number, number, string, string, string]>;
+  /** {@link INSERT_ROWS} rows per statement: one sqlite_sequence update and one call for all of them. */
+  readonly #insertMany: SqliteDatabase.Statement<unknown[]>;
+  readonly #args: unknown[] = new Array(7 * INSERT_ROWS);
 
   constructor(handle: SqliteDatabase.Database) {
     this.#advance = handle.prepare('UPDATE device_seq SET last_seq = ? WHERE device_id = ? AND last_seq < ?');
-    this.#insert = handle.prepare(
-      'INSERT INTO envelopes (device_id, seq, time, received_at, kind, body, sig) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    const insert = 'INSERT INTO envelopes (device_id, seq, time, received_at, kind, body, sig) VALUES ';
+    this.#insert = handle.prepare(`${insert}(?, ?, ?, ?, ?, ?, ?)`);
+    this.#insertMany = handle.prepare(
+      insert + new Array(INSERT_ROWS).fill('(?, ?, ?, ?, ?, ?, ?)').join(', '),
     );
   }
 
@@ -466,10 +471,40 @@ class SqliteCommit {
     return moved;
   }
 
+  /** Inserts the envelopes in order (their ids ascend in that order, as SQLite inserts VALUES rows in turn). */
   insert(committed: readonly Candidate[], receivedAt: number): void {
-    for (const c of committed) {
+    const args = this.#args;
+    let i = 0;
+    for (; i + INSERT_ROWS <= committed.length; i += INSERT_ROWS) {
+      for (let k = 0; k < INSERT_ROWS; k++) {
+        const c = committed[i + k]!;
+        const e = c.envelope;
+        const at = 7 * k;
+        args[at] = e.device;
+        args[at + 1] = e.seq;
+        args[at + 2] = e.time;
+        args[at + 3] = receivedAt;
+        args[at + 4] = e.kind;
+        args[at + 5] = c.body;
+        args[at + 6] = e.sig;
+      }
+      this.#insertMany.run(args);
+    }
+    for (; i < committed.length; i++) {
+      const c = committed[i]!;
       const e = c.envelope;
       this.#insert.run(e.device, e.seq, e.time, receivedAt, e.kind, c.body, e.sig);
     }
   }
 }
+
+/**
+ * Envelopes per multi-row INSERT on SQLite. Measured against one row per
+ * statement: the insert alone (2,000-row transactions, best of ten) 1.9–2.0 µs
+ * a row instead of 2.6–2.9 µs; the whole ingest path without signature checks
+ * (rounds alternating in one process, three runs) median 9.4–13.5 µs an
+ * envelope instead of 10.2–15.1 µs. The device_seq update stays one statement
+ * per device: as an UPDATE … FROM (VALUES …) of 32 it cost 1.45 µs a device
+ * instead of 1.2.
+ */
+const INSERT_ROWS = 32;
