@@ -197,6 +197,40 @@ describe('embedded MQTT broker', () => {
     ]);
   });
 
+  it('acknowledges QoS 1 publishes in the order they came, a refusal after an envelope still committing too', async () => {
+    const hold = gate();
+    let calls = 0;
+    const { url } = await start({
+      ingestBatch: async (inputs) => {
+        calls++;
+        await hold.promise;
+        return ingestor.ingestBatch(inputs);
+      },
+    });
+    const dev = await device(url, [alice]);
+    const pubacks: number[] = [];
+    dev.client.on('packetreceive', (packet) => {
+      if (packet.cmd === 'puback') pubacks.push(packet.messageId!);
+    });
+    const first = dev.client.publishAsync(mqttUpTopic(alice.deviceId), JSON.stringify(heartbeat(alice, 1)), {
+      qos: 1,
+    });
+    await until('the ingest call', () => calls === 1);
+    // A later read holding only a refusal, which needs no commit: its PUBACK waits for the first's.
+    const second = dev.client.publishAsync(mqttUpTopic(alice.deviceId), 'not json {', { qos: 1 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(pubacks).toEqual([]);
+    hold.open();
+    const [a, b] = await Promise.all([first, second]);
+    expect(pubacks).toEqual([a!.messageId, b!.messageId]);
+    expect(a!.messageId).toBeLessThan(b!.messageId!);
+    await until('two answers', () => dev.downs.length === 2);
+    expect(dev.downs.map((d) => d.message)).toEqual([
+      { results: [{ index: 0, status: 'accepted', seq: 1 }] },
+      { error: { code: 'MALFORMED_JSON', message: 'payload is not UTF-8 JSON' } },
+    ]);
+  });
+
   it('answers a payload that is not JSON with MALFORMED_JSON, acknowledges it, and keeps serving', async () => {
     const { url } = await start();
     const dev = await device(url, [alice]);
@@ -700,6 +734,58 @@ describe('UpMessageHandler', () => {
       payload: '{"results":[{"index":0,"status":"accepted","seq":5}]}',
       message: { results: [{ index: 0, status: 'accepted', seq: 5 }] },
     });
+  });
+
+  it('answers several messages handed over at once from one ingest job, in message order', async () => {
+    const calls: number[][] = [];
+    const handler = new UpMessageHandler({
+      log: silentLog,
+      ingestBatch: async (inputs) => {
+        calls.push(inputs.map((e) => (e as Envelope).seq));
+        return inputs.map((e, index) =>
+          (e as Envelope).seq === 3
+            ? { index, status: 'rejected', reason: 'SEQ_REPLAYED' }
+            : { index, status: 'accepted', seq: (e as Envelope).seq },
+        );
+      },
+    });
+    const msg = (device: string, body: unknown) => ({
+      device,
+      payload: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+    });
+    const replies = await handler.handleMany([
+      msg(alice.deviceId, heartbeat(alice, 1)),
+      msg(alice.deviceId, heartbeat(bob, 9)),
+      msg(alice.deviceId, 'not json {'),
+      msg(alice.deviceId, { envelopes: [heartbeat(alice, 2), heartbeat(bob, 8), heartbeat(alice, 3)] }),
+      msg(bob.deviceId, heartbeat(bob, 5)),
+    ]);
+    // One call: the envelopes of the topic's device, in message order; the others never reach ingest.
+    expect(calls).toEqual([[1, 2, 3, 5]]);
+    expect(replies.map((r) => [r.topic, r.message])).toEqual([
+      [mqttDownTopic(alice.deviceId), { results: [{ index: 0, status: 'accepted', seq: 1 }] }],
+      [
+        mqttDownTopic(alice.deviceId),
+        { results: [{ index: 0, status: 'rejected', reason: 'MALFORMED', seq: 9 }] },
+      ],
+      [
+        mqttDownTopic(alice.deviceId),
+        { error: { code: 'MALFORMED_JSON', message: 'payload is not UTF-8 JSON' } },
+      ],
+      [
+        mqttDownTopic(alice.deviceId),
+        {
+          results: [
+            { index: 0, status: 'accepted', seq: 2 },
+            { index: 1, status: 'rejected', reason: 'MALFORMED', seq: 8 },
+            { index: 2, status: 'rejected', reason: 'SEQ_REPLAYED', seq: 3 },
+          ],
+        },
+      ],
+      [mqttDownTopic(bob.deviceId), { results: [{ index: 0, status: 'accepted', seq: 5 }] }],
+    ]);
+    // Every payload is what its message says, as JSON text.
+    for (const r of replies) expect(JSON.parse(r.payload)).toEqual(r.message);
   });
 
   it('starts the next ingest call while the previous one is still running, and answers each message from its own call', async () => {

@@ -401,6 +401,10 @@ class DeviceSocket {
   readonly #downIds = new Set<number>();
   #upMessages = 0;
   #upBytes = 0;
+  /** The up messages taken from the current read, handed to ingest together at its end. */
+  #taken: TakenMessage[] = [];
+  /** The previous read's answers: a read's PUBACKs and verdicts go out after those, in order. */
+  #answered: Promise<void> = Promise.resolve();
   /** What was written in this turn of the event loop, sent together from setImmediate. */
   #out: Buffer[] = [];
   #outBytes = 0;
@@ -512,7 +516,7 @@ class DeviceSocket {
         const head = Buffer.concat(this.#pieces, this.#piecesLength);
         this.#pieces = [head];
         this.#need = this.#frame(head, 0);
-        if (this.#need === -2) return void this.conn.destroy();
+        if (this.#need === -2) return void this.#destroyAfterTaken();
       }
       if (this.#need < 0 || this.#piecesLength < this.#need) return;
       buf = Buffer.concat(this.#pieces, this.#piecesLength);
@@ -524,7 +528,7 @@ class DeviceSocket {
     let passFrom = 0;
     while (i < buf.length) {
       const total = this.#frame(buf, i);
-      if (total === -2) return void this.conn.destroy();
+      if (total === -2) return void this.#destroyAfterTaken();
       if (total === -1 || i + total > buf.length) {
         this.#need = total;
         break;
@@ -541,7 +545,14 @@ class DeviceSocket {
       this.#pieces = [tail];
       this.#piecesLength = tail.length;
     }
+    this.#handOver();
     this.#pauseIfFull();
+  }
+
+  /** A framing error: what this read took so far is still ingested and answered, then the connection closes. */
+  #destroyAfterTaken(): void {
+    this.#handOver();
+    this.conn.destroy();
   }
 
   #pass(bytes: Buffer): void {
@@ -587,40 +598,59 @@ class DeviceSocket {
     if (device === undefined) return false;
     const id = qos === 1 ? buf.readUInt16BE(topicEnd) : 0;
     const payload = buf.subarray(topicEnd + (qos === 1 ? 2 : 0), end);
-    this.#take(client, topic, device, qos, id, payload, total);
+    this.#take(client, device, qos, id, payload, total);
     return true;
   }
 
-  #take(
-    client: Client,
-    topic: string,
-    device: string,
-    qos: number,
-    id: number,
-    payload: Buffer,
-    bytes: number,
-  ): void {
+  #take(client: Client, device: string, qos: number, id: number, payload: Buffer, bytes: number): void {
     refreshKeepalive(client);
     this.#upMessages++;
     this.#upBytes += bytes;
+    this.#taken.push({ client, device, qos, id, payload, bytes });
+  }
+
+  /**
+   * Hands the up messages of this read to ingest as one batch (one
+   * group-commit job and one promise, not one per message) and writes their
+   * PUBACKs and verdicts, in message order, once it is committed and the
+   * previous read's are written: QoS 1 PUBACKs leave in the order the
+   * messages came ([MQTT-4.6.0-2]), even when a later read holds only
+   * refusals, which need no commit.
+   */
+  #handOver(): void {
+    const taken = this.#taken;
+    if (taken.length === 0) return;
+    this.#taken = [];
     const up = this.#up;
-    up.handler.handleDevice(device, payload).then(
-      (reply) => {
-        this.#settled(bytes);
-        if (qos === 1 && !this.#socket.destroyed) this.#send([puback(id)]);
-        up.publishReply(reply);
-      },
-      (err: unknown) => {
-        this.#settled(bytes);
-        up.log.error({
-          msg: 'mqtt ingest failed; disconnecting the client without an ack',
-          client_id: client.id,
-          topic,
-          error: (err as Error).message,
-        });
-        this.conn.destroy();
-      },
-    );
+    const replies = up.handler.handleMany(taken);
+    // Decoded by now: the read's buffer is not held while the batch waits for its commit.
+    for (const m of taken) m.payload = EMPTY;
+    const previous = this.#answered;
+    this.#answered = replies
+      .then(
+        async (r) => {
+          await previous;
+          for (let k = 0; k < taken.length; k++) {
+            const m = taken[k]!;
+            this.#settled(m.bytes);
+            if (m.qos === 1 && !this.#socket.destroyed) this.#send([puback(m.id)]);
+            up.publishReply(r[k]!);
+          }
+        },
+        async (err: unknown) => {
+          await previous;
+          for (const m of taken) this.#settled(m.bytes);
+          up.log.error({
+            msg: 'mqtt ingest failed; disconnecting the client without an ack',
+            client_id: taken[0]!.client.id,
+            messages: taken.length,
+            error: (err as Error).message,
+          });
+          this.conn.destroy();
+        },
+      )
+      // Nothing above should throw; if it does, the next read's answers still go out.
+      .catch((err: unknown) => up.log.error({ msg: 'mqtt answer failed', error: (err as Error).message }));
   }
 
   /**
@@ -645,6 +675,16 @@ class DeviceSocket {
     this.#upBytes -= bytes;
     this.#resume();
   }
+}
+
+/** An up message taken on the direct path, waiting for the end of its read. */
+interface TakenMessage {
+  client: Client;
+  device: string;
+  qos: number;
+  id: number;
+  payload: Buffer;
+  bytes: number;
 }
 
 /**

@@ -348,6 +348,52 @@ export class UpMessageHandler {
 
   /** {@link handle} for a message on the up topic of `device`, already read from the topic. */
   handleDevice(device: string, payload: Uint8Array): Promise<MqttReply> {
+    const m = this.#prepare(device, payload);
+    if (m.reply !== undefined) return Promise.resolve(m.reply);
+    if (m.toIngest.length === 0) return Promise.resolve(this.#finish(m, NO_VERDICTS, 0));
+    return this.#groups.submit(m.toIngest).then((verdicts) => this.#finish(m, verdicts, 0));
+  }
+
+  /**
+   * {@link handleDevice} for several messages at once (the embedded broker's
+   * up messages of one socket read): one group-commit job for all their
+   * envelopes, one promise, and the replies in message order.
+   */
+  handleMany(messages: readonly { device: string; payload: Uint8Array }[]): Promise<MqttReply[]> {
+    const prepared = new Array<PreparedMessage>(messages.length);
+    let envelopes = 0;
+    for (let i = 0; i < messages.length; i++) {
+      const m = this.#prepare(messages[i]!.device, messages[i]!.payload);
+      prepared[i] = m;
+      envelopes += m.toIngest.length;
+    }
+    const finish = (verdicts: readonly EnvelopeVerdict[]): MqttReply[] => {
+      const replies = new Array<MqttReply>(prepared.length);
+      let at = 0;
+      for (let i = 0; i < prepared.length; i++) {
+        const m = prepared[i]!;
+        replies[i] = m.reply ?? this.#finish(m, verdicts, at);
+        at += m.toIngest.length;
+      }
+      return replies;
+    };
+    if (envelopes === 0) return Promise.resolve(finish(NO_VERDICTS));
+    let all: unknown[];
+    if (envelopes === prepared.length && prepared.every((m) => m.toIngest.length === 1))
+      all = prepared.map((m) => m.toIngest[0]);
+    else {
+      all = [];
+      for (const m of prepared) for (const item of m.toIngest) all.push(item);
+    }
+    return this.#groups.submit(all).then(finish);
+  }
+
+  /**
+   * Everything about a message before ingest: a refusal (too large, not JSON, a
+   * bad batch) as its whole reply, or its envelopes — those to ingest, and
+   * those rejected already because they name another device than the topic.
+   */
+  #prepare(device: string, payload: Uint8Array): PreparedMessage {
     // Runs once per message (usually one envelope): no per-call helper closures,
     // which under tsx each cost a defineProperty as well (esbuild keepNames).
     if (payload.byteLength > this.#maxPayloadBytes)
@@ -381,25 +427,18 @@ export class UpMessageHandler {
           `at most ${LIMITS.maxBatchEnvelopes} envelopes per message`,
         );
       items = envelopes;
+    } else if (isPlainObject(value) && value.device === device) {
+      // The usual message, one envelope of the topic's device: no position bookkeeping.
+      return {
+        device,
+        reply: undefined,
+        items: undefined,
+        toIngest: [value],
+        positions: undefined,
+        results: undefined,
+      };
     } else {
       items = [value];
-    }
-    return this.#answer(device, items);
-  }
-
-  async #answer(device: string, items: unknown[]): Promise<MqttReply> {
-    const only = items.length === 1 ? items[0] : undefined;
-    if (isPlainObject(only) && only.device === device) {
-      // The usual message, one envelope: no position bookkeeping, and an
-      // accepted verdict's JSON written directly (what JSON.stringify gives).
-      const v = (await this.#groups.submit(items))[0]!;
-      if (v.status !== 'accepted')
-        return downReply(device, { results: [rejectedVerdict(only, 0, v.reason)] });
-      return {
-        topic: mqttDownTopic(device),
-        payload: `{"results":[{"index":0,"status":"accepted","seq":${v.seq}}]}`,
-        message: { results: [{ index: 0, status: 'accepted', seq: v.seq }] },
-      };
     }
     const results: MqttVerdict[] = new Array(items.length);
     const toIngest: unknown[] = [];
@@ -422,30 +461,66 @@ export class UpMessageHandler {
         });
       }
     }
-    if (toIngest.length > 0) {
-      const verdicts = await this.#groups.submit(toIngest);
-      for (let k = 0; k < verdicts.length; k++) {
-        const v = verdicts[k]!;
-        const i = positions[k]!;
-        results[i] =
-          v.status === 'accepted'
-            ? { index: i, status: 'accepted', seq: v.seq }
-            : rejectedVerdict(items[i], i, v.reason);
-      }
+    return { device, reply: undefined, items, toIngest, positions, results };
+  }
+
+  /** The reply of a prepared message from its envelopes' verdicts, which start at `verdicts[at]`. */
+  #finish(m: PreparedMessage, verdicts: readonly EnvelopeVerdict[], at: number): MqttReply {
+    const device = m.device;
+    if (m.items === undefined) {
+      // One envelope: an accepted verdict's JSON written directly (what JSON.stringify gives).
+      const v = verdicts[at]!;
+      if (v.status !== 'accepted')
+        return downReply(device, { results: [rejectedVerdict(m.toIngest[0], 0, v.reason)] });
+      return {
+        topic: mqttDownTopic(device),
+        payload: `{"results":[{"index":0,"status":"accepted","seq":${v.seq}}]}`,
+        message: { results: [{ index: 0, status: 'accepted', seq: v.seq }] },
+      };
+    }
+    const results = m.results!;
+    const positions = m.positions!;
+    for (let k = 0; k < positions.length; k++) {
+      const v = verdicts[at + k]!;
+      const i = positions[k]!;
+      results[i] =
+        v.status === 'accepted'
+          ? { index: i, status: 'accepted', seq: v.seq }
+          : rejectedVerdict(m.items[i], i, v.reason);
     }
     return downReply(device, { results });
   }
 
-  #refuse(
-    device: string,
-    payload: Uint8Array,
-    code: MqttPayloadErrorCode,
-    message: string,
-  ): Promise<MqttReply> {
+  #refuse(device: string, payload: Uint8Array, code: MqttPayloadErrorCode, message: string): PreparedMessage {
     this.#log.warn({ msg: 'mqtt message refused', device_id: device, code, bytes: payload.byteLength });
-    return Promise.resolve(downReply(device, { error: { code, message } }));
+    return {
+      device,
+      reply: downReply(device, { error: { code, message } }),
+      items: undefined,
+      toIngest: NO_ITEMS,
+      positions: undefined,
+      results: undefined,
+    };
   }
 }
+
+/** A message after {@link UpMessageHandler}'s checks and before ingest. */
+interface PreparedMessage {
+  device: string;
+  /** A refusal: the whole reply, nothing to ingest. */
+  reply: MqttReply | undefined;
+  /** The message's envelopes as sent; undefined for the usual single envelope of the topic's device. */
+  items: unknown[] | undefined;
+  /** The envelopes to ingest, in order. */
+  toIngest: unknown[];
+  /** Each ingested envelope's place in `items`. */
+  positions: number[] | undefined;
+  /** One verdict per item: the early rejections now, the rest after ingest. */
+  results: MqttVerdict[] | undefined;
+}
+
+const NO_ITEMS: unknown[] = [];
+const NO_VERDICTS: EnvelopeVerdict[] = [];
 
 /** Options of {@link startMqttIngest}. */
 export interface MqttIngestOptions extends UpMessageHandlerOptions {
