@@ -34,11 +34,15 @@ export function dialectOf(db: Kysely<unknown> | Db): Dialect {
  * position, the one spelling that differs between the dialects. Bulk writes
  * send their rows this way, as one JSON parameter, rather than as bound
  * values: one short statement to prepare and no parameter limit, whatever
- * the number of rows.
+ * the number of rows. PostgreSQL reads it as `jsonb`, parsed once: on `json`
+ * every `->>` parses its element's text again, seven times a row for the
+ * reward lines. Indexing 1,000,000 reward lines took 10.1–11.3 s instead of
+ * 16.4–20.8 s. Values are strings and safe integers, which `->>` gives back
+ * the same from either type.
  */
 export function jsonRows(dialect: Dialect, json: string): RawBuilder<unknown> {
   return dialect === 'postgres'
-    ? sql`json_array_elements(CAST(${json} AS json)) WITH ORDINALITY AS r(value, i)`
+    ? sql`jsonb_array_elements(CAST(${json} AS jsonb)) WITH ORDINALITY AS r(value, i)`
     : sql`(SELECT value, key AS i FROM json_each(${json})) AS r`;
 }
 
