@@ -98,6 +98,8 @@ export interface IngestRun {
   verifyShareOfCpu: number;
   /** MQTT: `ingestBatch` calls, i.e. how well the broker's grouping gathered the messages. */
   ingestBatches?: number;
+  /** With several repeats: each one's figures, in run order (this run is their median). */
+  repeats?: { perSec: number; ratio: number; ratioAdjacent: number; verifyShareOfCpu: number }[];
 }
 
 export interface IngestBenchResult {
@@ -106,6 +108,8 @@ export interface IngestBenchResult {
   /** HTTP: envelopes per request. */
   batchSize: number;
   workers: number;
+  /** How many times each HTTP and embedded-MQTT run was made. */
+  repeats: number;
   /** Raw node:crypto verify rate of the pool's worker threads on the same envelopes (the baseline): the best round. */
   verifyPerSec: number;
   /** Every baseline round, in order: before the runs, between them, after them. */
@@ -155,6 +159,11 @@ export async function benchIngest(o: {
   mqttPerMessage?: number;
   /** External broker to measure too (e.g. Mosquitto); undefined skips it. */
   externalMqttUrl?: string;
+  /**
+   * How many times the HTTP and embedded MQTT runs are made, in turn (default
+   * 1): each protocol's figures are then those of its median repeat.
+   */
+  repeats?: number;
   /** Node-side MQTT settings other than the defaults, to compare them. */
   mqttTuning?: { maxConcurrentBatches?: number };
 }): Promise<IngestBenchResult> {
@@ -354,29 +363,33 @@ export async function benchIngest(o: {
         out.push(JSON.stringify({ envelopes: list.slice(i, i + batchSize) }));
       return out;
     });
-    const node = await startNode('http');
-    const ctx = {
-      db: node.store.db,
-      store: node.store,
-      ingestor: node.ingestor,
-      log: node.log,
-      metrics: node.metrics,
-      bus: new EventEmitter(),
-      modules: [uptime],
-      devices: node.devices,
-    } as unknown as NodeContext;
-    const app = await buildApi(ctx);
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const port = (app.server.address() as { port: number }).port;
-    progress(`HTTP: ${httpLanes.flat().length} batches of ${batchSize}, ${concurrency} in flight`);
-    const http = await drive(
-      node,
-      { kind: 'http', url: `http://127.0.0.1:${port}/v1/envelopes`, lanes: httpLanes },
-      'http',
-    );
-    await app.close();
-    await node.store.close();
-    await baselineRound();
+    /** One HTTP run on a fresh node, then a baseline round. */
+    const httpRun = async (name: string) => {
+      const node = await startNode(name);
+      const ctx = {
+        db: node.store.db,
+        store: node.store,
+        ingestor: node.ingestor,
+        log: node.log,
+        metrics: node.metrics,
+        bus: new EventEmitter(),
+        modules: [uptime],
+        devices: node.devices,
+      } as unknown as NodeContext;
+      const app = await buildApi(ctx);
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const port = (app.server.address() as { port: number }).port;
+      progress(`HTTP: ${httpLanes.flat().length} batches of ${batchSize}, ${concurrency} in flight`);
+      const run = await drive(
+        node,
+        { kind: 'http', url: `http://127.0.0.1:${port}/v1/envelopes`, lanes: httpLanes },
+        name,
+      );
+      await app.close();
+      await node.store.close();
+      await baselineRound();
+      return run;
+    };
 
     // MQTT: device d on connection d % connections, its envelopes in seq order, one per
     // message — or, for devices that buffer, `perMessage` of them per message as a batch.
@@ -433,10 +446,21 @@ export async function benchIngest(o: {
       await baselineRound();
       return run;
     };
-    progress(`MQTT, embedded broker: ${envelopes.length} messages, ${connections} connections × ${window}`);
-    const embedded = await embeddedRun('mqtt', 1);
-    progress(`MQTT, embedded broker, ${perMessage} envelopes per message`);
-    const batched = await embeddedRun('mqtt-batched', perMessage);
+    // The three runs in turn, `repeats` times, each between two baseline rounds: the
+    // machine's speed may drift, and a figure from one run would be that moment's.
+    const repeats = Math.max(1, o.repeats ?? 1);
+    const httpRuns: Awaited<ReturnType<typeof httpRun>>[] = [];
+    const mqttRuns: Awaited<ReturnType<typeof embeddedRun>>[] = [];
+    const batchedRuns: Awaited<ReturnType<typeof embeddedRun>>[] = [];
+    for (let rep = 0; rep < repeats; rep++) {
+      const tag = repeats > 1 ? `-${rep + 1}` : '';
+      if (repeats > 1) progress(`round ${rep + 1} of ${repeats}`);
+      httpRuns.push(await httpRun(`http${tag}`));
+      progress(`MQTT, embedded broker: ${envelopes.length} messages, ${connections} connections × ${window}`);
+      mqttRuns.push(await embeddedRun(`mqtt${tag}`, 1));
+      progress(`MQTT, embedded broker, ${perMessage} envelopes per message`);
+      batchedRuns.push(await embeddedRun(`mqtt-batched${tag}`, perMessage));
+    }
 
     let external: IngestBenchResult['mqttExternal'];
     if (o.externalMqttUrl) {
@@ -504,24 +528,42 @@ export async function benchIngest(o: {
       };
     };
     if (external && !('skipped' in external)) external = withRatio(external);
+    /**
+     * Of a protocol's repeats, the run with the median ratio to its adjacent
+     * rounds (with two, the lower), with every repeat's figures beside it.
+     */
+    const median = (runs: { run: IngestRun }[]): IngestRun => {
+      const all = runs.map((r) => withRatio(r.run));
+      const chosen = [...all].sort((a, b) => a.ratioAdjacent - b.ratioAdjacent)[(all.length - 1) >> 1]!;
+      return all.length === 1
+        ? chosen
+        : {
+            ...chosen,
+            repeats: all.map((r) => ({
+              perSec: r.perSec,
+              ratio: r.ratio,
+              ratioAdjacent: r.ratioAdjacent,
+              verifyShareOfCpu: r.verifyShareOfCpu,
+            })),
+          };
+    };
     return {
       envelopes: envelopes.length,
       devices: deviceCount,
       batchSize,
       workers: pool.size,
+      repeats,
       verifyPerSec,
       verifyRounds,
       verifyRoundCpuUs,
       verifyPerSecOneCore: Math.round(verifyPerSecOneCore),
       verifyCpuUs: Number(verifyCpuUs.toFixed(1)),
-      http: withRatio(http.run),
-      mqtt: { ...withRatio(embedded.run), broker: 'embedded', connections, window },
-      mqttBatched: { ...withRatio(batched.run), broker: 'embedded', connections, window, perMessage },
+      http: median(httpRuns),
+      mqtt: { ...median(mqttRuns), broker: 'embedded', connections, window },
+      mqttBatched: { ...median(batchedRuns), broker: 'embedded', connections, window, perMessage },
       ...(external ? { mqttExternal: external } : {}),
       peakRssMb: Math.max(
-        http.run.peakRssMb,
-        embedded.run.peakRssMb,
-        batched.run.peakRssMb,
+        ...[...httpRuns, ...mqttRuns, ...batchedRuns].map((r) => r.run.peakRssMb),
         external && 'peakRssMb' in external ? external.peakRssMb : 0,
       ),
     };

@@ -40,6 +40,7 @@ const report: Record<string, unknown> = {
 if (want('ingest')) {
   const r = await benchIngest({
     envelopes: quick ? 10_000 : 60_000,
+    repeats: quick ? 1 : 3,
     externalMqttUrl: process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883',
   });
   report.ingest = {
@@ -54,6 +55,7 @@ if (want('ingest')) {
     verifyPerSecOneCore: r.verifyPerSecOneCore,
     verifyCpuUs: r.verifyCpuUs,
     workers: r.workers,
+    repeats: r.repeats,
     envelopes: r.envelopes,
     devices: r.devices,
     batchSize: r.batchSize,
@@ -148,6 +150,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
     mainThreadBusy?: number;
     cpuUsPerEnvelope?: { node: number; loadGenerator: number; mainThread?: number };
     verifyShareOfCpu?: number;
+    repeats?: { perSec: number; ratio: number; ratioAdjacent: number; verifyShareOfCpu: number }[];
   };
   const ing = r.ingest as
     | {
@@ -163,6 +166,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
         verifyPerSecOneCore: number;
         verifyCpuUs?: number;
         workers: number;
+        repeats?: number;
         envelopes: number;
         devices?: number;
         batchSize: number;
@@ -215,6 +219,21 @@ function renderMarkdown(r: Record<string, unknown>): string {
       );
     else if (ext) md.push(`| MQTT ingest, external broker | skipped: ${ext.skipped} | | | | | | |`);
     md.push('');
+    const spread = (label: string, x: Run | undefined) =>
+      x?.repeats
+        ? `${label}: ${x.repeats.map((q) => `${q.ratio} / ${q.ratioAdjacent} / ${q.verifyShareOfCpu}`).join('; ')}`
+        : undefined;
+    const spreads = [
+      spread('HTTP', ing.http),
+      spread('MQTT, one envelope per message', ing.mqtt),
+      spread('MQTT, ten per message', ing.mqttBatched),
+    ].filter((x) => x !== undefined);
+    if (spreads.length > 0)
+      md.push(
+        `The HTTP and embedded-MQTT runs were made ${ing.repeats} times, in turn; each row above is the repeat with the median ratio to its adjacent rounds. ` +
+          `Every repeat, as ÷ baseline / ÷ adjacent rounds / verify share: ${spreads.join('. ')}.`,
+        '',
+      );
     if (ing.verifyRounds)
       md.push(
         `Baseline rounds (before, between and after the runs): ${ing.verifyRounds.map((v) => `${v}/s`).join(', ')}. ` +
