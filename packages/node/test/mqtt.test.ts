@@ -806,15 +806,16 @@ describe('UpMessageHandler', () => {
     await until('the first call', () => calls.length === 1);
     const second = send(2);
     await until('the second call, the first still running', () => calls.length === 2);
-    // Two calls are running: the third message waits for one of them.
     const third = send(3);
+    await until('the third call, two still running', () => calls.length === 3);
+    // Three calls are running (the default): the fourth message waits for one of them.
+    const fourth = send(4);
     await new Promise((r) => setTimeout(r, 50));
-    expect(calls).toEqual([[1], [2]]);
-    held.open();
-    expect((await first)?.message).toEqual({ results: [{ index: 0, status: 'accepted', seq: 1 }] });
-    expect((await second)?.message).toEqual({ results: [{ index: 0, status: 'accepted', seq: 2 }] });
-    expect((await third)?.message).toEqual({ results: [{ index: 0, status: 'accepted', seq: 3 }] });
     expect(calls).toEqual([[1], [2], [3]]);
+    held.open();
+    for (const [i, reply] of [first, second, third, fourth].entries())
+      expect((await reply)?.message).toEqual({ results: [{ index: 0, status: 'accepted', seq: i + 1 }] });
+    expect(calls).toEqual([[1], [2], [3], [4]]);
   });
 
   it('makes one ingest call at a time with maxConcurrentBatches 1', async () => {
