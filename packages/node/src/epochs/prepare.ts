@@ -87,11 +87,11 @@ async function activeDevices(
 }
 
 /**
- * Rows come in the database's order of device ids (its collation; aggregated
- * in the order of a sorted subquery, which PostgreSQL keeps in practice but
- * does not promise); the bundle's order is code units. Hex ids sort alike
- * under any sane collation, so the sort here runs only if something
- * surprising happened.
+ * Rows come in the database's order of device ids (bytewise: SQLite's BINARY,
+ * and collation "C" on PostgreSQL since migration 0008; aggregated in the
+ * order of a sorted subquery, which PostgreSQL keeps in practice but does not
+ * promise); the bundle's order is code units, the same for hex ids. The sort
+ * here runs only if something surprising happened.
  */
 function inOrder<T extends [string, ...unknown[]]>(rows: T[]): T[] {
   for (let i = 1; i < rows.length; i++)

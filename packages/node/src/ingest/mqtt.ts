@@ -352,10 +352,7 @@ export class UpMessageHandler {
 
   /** {@link handle} for a message on the up topic of `device`, already read from the topic. */
   handleDevice(device: string, payload: Uint8Array): Promise<MqttReply> {
-    const m = this.#prepare(device, payload);
-    if (m.reply !== undefined) return Promise.resolve(m.reply);
-    if (m.toIngest.length === 0) return Promise.resolve(this.#finish(m, NO_VERDICTS, 0));
-    return this.#groups.submit(m.toIngest).then((verdicts) => this.#finish(m, verdicts, 0));
+    return this.handleMany([{ device, payload }]).then((replies) => replies[0]!);
   }
 
   /**
@@ -382,13 +379,8 @@ export class UpMessageHandler {
       return replies;
     };
     if (envelopes === 0) return Promise.resolve(finish(NO_VERDICTS));
-    let all: unknown[];
-    if (envelopes === prepared.length && prepared.every((m) => m.toIngest.length === 1))
-      all = prepared.map((m) => m.toIngest[0]);
-    else {
-      all = [];
-      for (const m of prepared) for (const item of m.toIngest) all.push(item);
-    }
+    const all: unknown[] = [];
+    for (const m of prepared) for (const item of m.toIngest) all.push(item);
     return this.#groups.submit(all).then(finish);
   }
 
@@ -649,10 +641,10 @@ export class MqttIngest {
       reconnectPeriod: o.reconnectMs ?? 1000,
       connectTimeout: o.connectTimeoutMs ?? 10_000,
       queueQoSZero: false,
-      // mqtt.js logs through `debug` about ten times per message, and the
-      // disabled logger still checks its namespaces each call (~5 % of the
-      // main thread in a profile of the external-broker bench); this node logs
-      // through pino, so mqtt.js gets a no-op.
+      // mqtt.js logs through `debug` for every packet, and the disabled logger
+      // still checks its namespaces on each call (~5 % of the main thread in a
+      // profile of the external-broker bench); this node logs through pino, so
+      // mqtt.js gets a no-op.
       log: noLog,
       // Not re-arming the keep-alive timer after every packet sent (3 % of that
       // profile): a PINGREQ every keep-alive period even while busy costs nothing.
