@@ -20,7 +20,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes, verify } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,12 @@ export interface IngestRun {
      * It does not move with the cost of a verify, which shared cores change.
      */
     mainThread?: number;
+    /**
+     * Of `node`, the verify worker threads alone (Linux). Beside the pool's
+     * CPU per verify in the baseline rounds it shows how much slower the same
+     * verifies run while the main thread and the load generator share the cores.
+     */
+    verifyWorkers?: number;
   };
   /**
    * Raw verify CPU time ÷ the node's CPU time per envelope: the share of the
@@ -116,6 +122,8 @@ export interface IngestBenchResult {
   verifyRounds: number[];
   /** CPU time per verify of each round (workers and main thread, µs), in the same order. */
   verifyRoundCpuUs: number[];
+  /** Of `verifyRoundCpuUs`, the verify worker threads' alone (Linux; empty elsewhere). */
+  verifyRoundWorkerCpuUs: number[];
   /** Raw verify rate on one core (the main thread). */
   verifyPerSecOneCore: number;
   /** CPU time of one raw verify, in µs. */
@@ -231,13 +239,23 @@ export async function benchIngest(o: {
     for (let w = 0; w < 2; w++) await pool.verify(items);
     const verifyRounds: number[] = [];
     const verifyRoundCpuUs: number[] = [];
+    const verifyRoundWorkerCpuUs: number[] = [];
+    // The pool's threads: those that used the most CPU in the first round, which only they worked in.
+    let workerTids: string[] | undefined;
     const baselineRound = async () => {
+      const threads0 = threadCpuMicros();
       const t = performance.now();
       const c = process.cpuUsage();
       const ok = await pool.verify(items);
       const used = process.cpuUsage(c);
       verifyRounds.push(Math.round(n / ((performance.now() - t) / 1000)));
       verifyRoundCpuUs.push(Number(((used.user + used.system) / n).toFixed(1)));
+      const threads = cpuSince(threads0, threadCpuMicros());
+      workerTids ??= [...threads.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, pool.size)
+        .map(([tid]) => tid);
+      if (threads.size > 0) verifyRoundWorkerCpuUs.push(Number((sumOf(threads, workerTids) / n).toFixed(1)));
       if (!ok.every(Boolean)) throw new Error('pool baseline verify failed');
     };
     await baselineRound();
@@ -306,6 +324,7 @@ export async function benchIngest(o: {
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 25);
       const elu = performance.eventLoopUtilization();
       const mainCpu0 = mainThreadCpuMicros();
+      const threads0 = threadCpuMicros();
       // The baseline round just before this run; the caller measures the one just after.
       const roundBefore = verifyRounds.length - 1;
       const profiler = await startProfile();
@@ -313,10 +332,13 @@ export async function benchIngest(o: {
       const t = performance.now();
       const result = await loader.go();
       const seconds = (performance.now() - t) / 1000;
+      // Its exit is not in the run's time, and must not be in the next baseline round's either.
+      await loader.exited;
       await profiler?.stop(name);
       const busy = performance.eventLoopUtilization(elu).utilization;
       const cpuUsed = process.cpuUsage(cpu);
       const mainCpu1 = mainThreadCpuMicros();
+      const threads = cpuSince(threads0, threadCpuMicros());
       clearInterval(sampler);
       await node.ingestor.barrier();
       const stored = await countStored(node.store);
@@ -345,6 +367,9 @@ export async function benchIngest(o: {
             loadGenerator: Math.round(result.cpuMicros / stored),
             ...(mainCpu0 !== undefined && mainCpu1 !== undefined
               ? { mainThread: Math.round((mainCpu1 - mainCpu0) / stored) }
+              : {}),
+            ...(threads.size > 0 && workerTids
+              ? { verifyWorkers: Math.round(sumOf(threads, workerTids) / stored) }
               : {}),
           },
           ...(job.kind === 'mqtt' ? { ingestBatches: node.batches() } : {}),
@@ -529,12 +554,14 @@ export async function benchIngest(o: {
     };
     if (external && !('skipped' in external)) external = withRatio(external);
     /**
-     * Of a protocol's repeats, the run with the median ratio to its adjacent
-     * rounds (with two, the lower), with every repeat's figures beside it.
+     * Of a protocol's repeats, the run with the median rate (with an even
+     * count, the lower of the middle two), with every repeat's figures beside
+     * it. The rate is what was measured; both ratios follow from it, and with
+     * the one best round as denominator this is also the median `ratio`.
      */
     const median = (runs: { run: IngestRun }[]): IngestRun => {
       const all = runs.map((r) => withRatio(r.run));
-      const chosen = [...all].sort((a, b) => a.ratioAdjacent - b.ratioAdjacent)[(all.length - 1) >> 1]!;
+      const chosen = [...all].sort((a, b) => a.perSec - b.perSec)[(all.length - 1) >> 1]!;
       return all.length === 1
         ? chosen
         : {
@@ -556,6 +583,7 @@ export async function benchIngest(o: {
       verifyPerSec,
       verifyRounds,
       verifyRoundCpuUs,
+      verifyRoundWorkerCpuUs,
       verifyPerSecOneCore: Math.round(verifyPerSecOneCore),
       verifyCpuUs: Number(verifyCpuUs.toFixed(1)),
       http: median(httpRuns),
@@ -617,6 +645,41 @@ function mainThreadCpuMicros(): number | undefined {
   }
 }
 
+/**
+ * CPU time of each of this process's threads so far, in µs, by thread id
+ * (same source and unit as {@link mainThreadCpuMicros}); empty where there is no /proc.
+ */
+function threadCpuMicros(): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MICROS);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/** Per thread, the CPU used between two {@link threadCpuMicros} readings. */
+function cpuSince(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [tid, us] of after) out.set(tid, us - (before.get(tid) ?? 0));
+  return out;
+}
+
+function sumOf(cpu: Map<string, number>, tids: readonly string[]): number {
+  return tids.reduce((s, tid) => s + (cpu.get(tid) ?? 0), 0);
+}
+
 async function countStored(store: Store): Promise<number> {
   const row = await store.db
     .selectFrom('envelopes')
@@ -625,12 +688,19 @@ async function countStored(store: Store): Promise<number> {
   return Number(row.n);
 }
 
-/** Starts the load generator on a job file; resolves once it is connected and waiting for `go`. */
-async function startLoader(jobPath: string): Promise<{ go: () => Promise<LoadResult> }> {
+/**
+ * Starts the load generator on a job file; resolves once it is connected and
+ * waiting for `go`. `exited` resolves when the process has gone, after its report.
+ */
+async function startLoader(
+  jobPath: string,
+): Promise<{ go: () => Promise<LoadResult>; exited: Promise<void> }> {
   const child: ChildProcess = fork(LOADER, [jobPath], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // While a report is awaited, an exit is a failure.
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code, signal) =>
       reject(new Error(`load generator exited (${code ?? signal}) before reporting`)),
@@ -652,5 +722,6 @@ async function startLoader(jobPath: string): Promise<{ go: () => Promise<LoadRes
       if (result.event !== 'done') throw new Error(`load generator: unexpected ${JSON.stringify(result)}`);
       return result;
     },
+    exited: gone,
   };
 }

@@ -40,7 +40,7 @@ const report: Record<string, unknown> = {
 if (want('ingest')) {
   const r = await benchIngest({
     envelopes: quick ? 10_000 : 60_000,
-    repeats: quick ? 1 : 3,
+    repeats: quick ? 1 : 5,
     externalMqttUrl: process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883',
   });
   report.ingest = {
@@ -52,6 +52,7 @@ if (want('ingest')) {
     verifyPerSec: r.verifyPerSec,
     verifyRounds: r.verifyRounds,
     verifyRoundCpuUs: r.verifyRoundCpuUs,
+    verifyRoundWorkerCpuUs: r.verifyRoundWorkerCpuUs,
     verifyPerSecOneCore: r.verifyPerSecOneCore,
     verifyCpuUs: r.verifyCpuUs,
     workers: r.workers,
@@ -148,7 +149,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
     peakRssMb?: number;
     rssBeforeMb?: number;
     mainThreadBusy?: number;
-    cpuUsPerEnvelope?: { node: number; loadGenerator: number; mainThread?: number };
+    cpuUsPerEnvelope?: { node: number; loadGenerator: number; mainThread?: number; verifyWorkers?: number };
     verifyShareOfCpu?: number;
     repeats?: { perSec: number; ratio: number; ratioAdjacent: number; verifyShareOfCpu: number }[];
   };
@@ -163,6 +164,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
         verifyPerSec: number;
         verifyRounds?: number[];
         verifyRoundCpuUs?: number[];
+        verifyRoundWorkerCpuUs?: number[];
         verifyPerSecOneCore: number;
         verifyCpuUs?: number;
         workers: number;
@@ -194,6 +196,10 @@ function renderMarkdown(r: Record<string, unknown>): string {
               x.cpuUsPerEnvelope.mainThread === undefined
                 ? ''
                 : `, main thread ${x.cpuUsPerEnvelope.mainThread} µs`
+            }${
+              x.cpuUsPerEnvelope.verifyWorkers === undefined
+                ? ''
+                : `, verify workers ${x.cpuUsPerEnvelope.verifyWorkers} µs`
             } (+ ${x.cpuUsPerEnvelope.loadGenerator} µs load generator)`
           : '',
         x.verifyShareOfCpu === undefined ? '' : String(x.verifyShareOfCpu),
@@ -230,7 +236,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
     ].filter((x) => x !== undefined);
     if (spreads.length > 0)
       md.push(
-        `The HTTP and embedded-MQTT runs were made ${ing.repeats} times, in turn; each row above is the repeat with the median ratio to its adjacent rounds. ` +
+        `The HTTP and embedded-MQTT runs were made ${ing.repeats} times, in turn; each row above is the repeat with the median rate. ` +
           `Every repeat, as ÷ baseline / ÷ adjacent rounds / verify share: ${spreads.join('. ')}.`,
         '',
       );
@@ -238,7 +244,12 @@ function renderMarkdown(r: Record<string, unknown>): string {
       md.push(
         `Baseline rounds (before, between and after the runs): ${ing.verifyRounds.map((v) => `${v}/s`).join(', ')}. ` +
           (ing.verifyRoundCpuUs
-            ? `CPU per verify in those rounds: ${ing.verifyRoundCpuUs.map((v) => `${v} µs`).join(', ')}. `
+            ? `CPU per verify in those rounds: ${ing.verifyRoundCpuUs.map((v) => `${v} µs`).join(', ')}` +
+              (ing.verifyRoundWorkerCpuUs?.length
+                ? ` (of which the verify workers: ${ing.verifyRoundWorkerCpuUs.map((v) => `${v} µs`).join(', ')}; ` +
+                  'beside the workers’ CPU per envelope in a run it shows whether the same verifies ran slower during ingest)'
+                : '') +
+              '. '
             : '') +
           "“÷ adjacent rounds” divides a run's rate by the mean of the rounds just before and just after it, the verify rate the machine " +
           'had around that run; “÷ baseline” divides by the best round of the whole benchmark, which on a machine whose speed drifts ' +
