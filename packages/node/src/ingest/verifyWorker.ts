@@ -4,9 +4,20 @@
  * and cached, as ingest sees the same devices again and again.
  */
 import type { KeyObject } from 'node:crypto';
-import { parentPort } from 'node:worker_threads';
+import { getPriority, setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
 import { type KeyType, publicKeyObject, verifyBytes } from '@groundwork/protocol';
-import type { VerifyBatchRequest } from './verifyPool.ts';
+import type { VerifyBatchRequest, VerifyWorkerData } from './verifyPool.ts';
+
+// On Linux nice is per thread, and pid 0 names this thread alone; it starts at its creator's.
+const { nice } = workerData as VerifyWorkerData;
+if (nice > 0) {
+  try {
+    setPriority(Math.min(19, getPriority() + nice));
+  } catch {
+    // A sandbox that forbids it: the worker runs at its creator's priority, as with nice 0.
+  }
+}
 
 const keys = new Map<string, KeyObject>();
 const MAX_CACHED = 1_000_000;
