@@ -808,14 +808,16 @@ describe('UpMessageHandler', () => {
     await until('the second call, the first still running', () => calls.length === 2);
     const third = send(3);
     await until('the third call, two still running', () => calls.length === 3);
-    // Three calls are running (the default): the fourth message waits for one of them.
     const fourth = send(4);
+    await until('the fourth call, three still running', () => calls.length === 4);
+    // Four calls are running (the default): the fifth message waits for one of them.
+    const fifth = send(5);
     await new Promise((r) => setTimeout(r, 50));
-    expect(calls).toEqual([[1], [2], [3]]);
-    held.open();
-    for (const [i, reply] of [first, second, third, fourth].entries())
-      expect((await reply)?.message).toEqual({ results: [{ index: 0, status: 'accepted', seq: i + 1 }] });
     expect(calls).toEqual([[1], [2], [3], [4]]);
+    held.open();
+    for (const [i, reply] of [first, second, third, fourth, fifth].entries())
+      expect((await reply)?.message).toEqual({ results: [{ index: 0, status: 'accepted', seq: i + 1 }] });
+    expect(calls).toEqual([[1], [2], [3], [4], [5]]);
   });
 
   it('makes one ingest call at a time with maxConcurrentBatches 1', async () => {
