@@ -148,7 +148,10 @@ interface Wire {
   socket: Socket;
   /** Calls `on(type, flags, body)` for each complete packet received. */
   onPacket(on: (type: number, flags: number, body: Buffer) => void): void;
-  /** Writes `b`; everything written in one event-loop turn leaves in one system call. */
+  /**
+   * Writes `b`; everything written in one event-loop turn is copied into one
+   * buffer and leaves in one socket write. `b` may be reused once this returns.
+   */
   write(b: Buffer): void;
 }
 
@@ -189,10 +192,15 @@ async function connectRaw(url: string, clientId: string, version: 4 | 5): Promis
     rest = i < buf.length ? buf.subarray(i) : Buffer.alloc(0);
     buf = rest;
   });
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    socket.uncork();
+  // One socket.write per turn of a copy of everything written in it: a stream write per
+  // packet (two per message) cost this process more than the copy does.
+  let out = Buffer.allocUnsafe(1 << 16);
+  let outLength = 0;
+  const flush = () => {
+    socket.write(out.subarray(0, outLength));
+    // The written bytes belong to the socket until it has sent them: the next turn gets a new buffer.
+    out = Buffer.allocUnsafe(Math.max(1 << 16, outLength));
+    outLength = 0;
   };
   const wire: Wire = {
     socket,
@@ -200,12 +208,13 @@ async function connectRaw(url: string, clientId: string, version: 4 | 5): Promis
       handler = on;
     },
     write(b) {
-      if (!corked) {
-        corked = true;
-        socket.cork();
-        setImmediate(uncork);
+      if (outLength === 0) setImmediate(flush);
+      if (outLength + b.length > out.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(2 * out.length, outLength + b.length));
+        out.copy(bigger, 0, 0, outLength);
+        out = bigger;
       }
-      socket.write(b);
+      outLength += b.copy(out, outLength);
     },
   };
   const connack = new Promise<void>((resolve, reject) => {
@@ -281,6 +290,16 @@ const DOWN_SUFFIX = '/down';
 /** How a verdict of one accepted envelope starts (docs/PROTOCOL.md §8A.4); the seq and `}]}` follow. */
 const ACCEPTED = Buffer.from('{"results":[{"index":0,"status":"accepted","seq":');
 
+/**
+ * The device of a verdict PUBLISH's topic (`body` from its variable header
+ * on), read only where it is needed: to settle by verdict, or to report an
+ * error. (A closure per message would cost, under tsx, a defineProperty each.)
+ */
+function deviceOfDown(body: Buffer): string {
+  const topicEnd = 2 + body.readUInt16BE(0);
+  return body.toString('utf8', 2 + DOWN_PREFIX.length, topicEnd - DOWN_SUFFIX.length);
+}
+
 function runLane(
   job: MqttLoadJob,
   wire: Wire,
@@ -288,10 +307,20 @@ function runLane(
   r: LoadResult,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
+    // Devices by number (their order of first appearance), so the per-message
+    // bookkeeping is typed arrays, not maps of 66-character strings.
+    const numberOf = new Map<string, number>();
+    const deviceNumbers = Int32Array.from(messages, (m) => {
+      let k = numberOf.get(m.device);
+      if (k === undefined) numberOf.set(m.device, (k = numberOf.size));
+      return k;
+    });
     // Devices with a message not yet settled.
-    const busy = new Set<string>();
-    // Packet id → the device of the message it carries.
-    const inFlightIds = new Map<number, string>();
+    const busy = new Uint8Array(numberOf.size);
+    let busyCount = 0;
+    // Packet id → the number of the device whose message it carries, or -1.
+    const inFlightIds = new Int32Array(0x10000).fill(-1);
+    const pubackOut = Buffer.from([0x40, 2, 0, 0]);
     let nextId = 1;
     let next = 0;
     let settled = 0;
@@ -302,8 +331,9 @@ function runLane(
       failed = true;
       reject(err);
     };
-    const done = (device: string) => {
-      busy.delete(device);
+    const done = (device: number) => {
+      busy[device] = 0;
+      busyCount--;
       settled++;
       pump();
       finish();
@@ -316,10 +346,10 @@ function runLane(
       if (type === 4) {
         // PUBACK: packet id, then (MQTT 5) a reason code when not success.
         const id = body.readUInt16BE(0);
-        const device = inFlightIds.get(id);
-        if (device === undefined) return fail(new Error(`PUBACK for unknown packet id ${id}`));
+        const device = inFlightIds[id]!;
+        if (device === -1) return fail(new Error(`PUBACK for unknown packet id ${id}`));
         if (body.length > 2 && body[2]! >= 0x80) return fail(new Error(`PUBACK reason ${body[2]}`));
-        inFlightIds.delete(id);
+        inFlightIds[id] = -1;
         r.pubacks++;
         if (job.settle === 'puback') done(device);
         return;
@@ -328,10 +358,11 @@ function runLane(
       // A verdict: topic, packet id (QoS 1), (MQTT 5) properties, payload.
       const qos = (flags >> 1) & 3;
       const topicEnd = 2 + body.readUInt16BE(0);
-      const topic = body.toString('utf8', 2, topicEnd);
       let p = topicEnd;
       if (qos > 0) {
-        wire.write(Buffer.from([0x40, 2, body[p]!, body[p + 1]!]));
+        pubackOut[2] = body[p]!;
+        pubackOut[3] = body[p + 1]!;
+        wire.write(pubackOut);
         p += 2;
       }
       if (job.protocolVersion === 5) {
@@ -346,7 +377,6 @@ function runLane(
         p += length;
       }
       r.verdicts++;
-      const device = topic.slice(DOWN_PREFIX.length, topic.length - DOWN_SUFFIX.length);
       // The usual verdict, one envelope accepted, is recognised without a parse.
       if (
         body.length - p > ACCEPTED.length &&
@@ -359,28 +389,35 @@ function runLane(
           results?: { status: string; reason?: string }[];
           error?: unknown;
         };
-        if (!m.results) return fail(new Error(`error verdict for ${device}: ${JSON.stringify(m.error)}`));
+        if (!m.results)
+          return fail(new Error(`error verdict for ${deviceOfDown(body)}: ${JSON.stringify(m.error)}`));
         for (const v of m.results) count(r, v);
       }
       answered++;
-      if (job.settle === 'verdict') done(device);
-      else finish();
+      if (job.settle === 'verdict') {
+        const device = numberOf.get(deviceOfDown(body));
+        if (device === undefined || busy[device] === 0)
+          return fail(new Error(`verdict for a device with no message in flight: ${deviceOfDown(body)}`));
+        done(device);
+      } else finish();
     });
     wire.socket.on('error', fail);
     wire.socket.on('close', () => {
       if (answered < messages.length) fail(new Error('connection closed before every message was settled'));
     });
     const pump = () => {
-      while (!failed && busy.size < job.window && next < messages.length) {
+      while (!failed && busyCount < job.window && next < messages.length) {
         const m = messages[next]!;
+        const device = deviceNumbers[next]!;
         // One message in flight per device (§8A.6); the round-robin order makes this wait rare.
-        if (busy.has(m.device)) return;
+        if (busy[device] === 1) return;
         next++;
-        busy.add(m.device);
-        while (inFlightIds.has(nextId)) nextId = nextId === 0xffff ? 1 : nextId + 1;
+        busy[device] = 1;
+        busyCount++;
+        while (inFlightIds[nextId] !== -1) nextId = nextId === 0xffff ? 1 : nextId + 1;
         const id = nextId;
         nextId = nextId === 0xffff ? 1 : nextId + 1;
-        inFlightIds.set(id, m.device);
+        inFlightIds[id] = device;
         m.bytes.writeUInt16BE(id, m.idAt);
         wire.write(m.bytes);
       }

@@ -55,6 +55,31 @@ describe('parseEnvelope properties', () => {
     );
   });
 
+  it('takes as device and sig exactly 0x and lowercase hex digits of the right length', () => {
+    // Characters around the hex ranges' edges, upper case, the prefix's, and beyond ASCII.
+    const char = fc.constantFrom(...'0123456789abcdef/:`gAFGxX \u0000é\u0130\u{1F600}'.split(''));
+    const near = (length: number) =>
+      fc.oneof(
+        fc.array(char, { minLength: length, maxLength: length }).map((cs) => cs.join('')),
+        // Valid but for one character.
+        fc
+          .tuple(hex((length - 2) / 2), fc.nat(length - 1), char)
+          .map(([h, at, c]) => h.slice(0, at) + c + h.slice(at + 1)),
+      );
+    const valid = (s: string, length: number) => s.length === length && /^0x[0-9a-f]*$/.test(s);
+    fc.assert(
+      fc.property(envelope, near(66), near(130), (env, device, sig) => {
+        const ok = (e: unknown) => {
+          const r = parseEnvelope(e);
+          return r.ok || r.reason !== 'MALFORMED';
+        };
+        expect(ok({ ...env, body: {}, device })).toBe(valid(device, 66));
+        expect(ok({ ...env, body: {}, sig })).toBe(valid(sig, 130));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('rejects as MALFORMED any envelope missing a field other than v', () => {
     fc.assert(
       fc.property(envelope, fc.constantFrom(...FIELDS.slice(1)), (env, field) => {

@@ -31,9 +31,24 @@ export type CheckedEnvelope =
     }
   | { ok: false; reason: ReasonCode; detail: string };
 
-// Lengths are checked first, then one pattern with no count: about half the
-// time of /^0x[0-9a-f]{128}$/ in V8, and this runs twice per envelope.
-const HEX = /^0x[0-9a-f]*$/;
+/** 1 for the character codes of 0-9 and a-f. */
+const LOWER_HEX_DIGIT = new Uint8Array(128);
+for (const c of '0123456789abcdef') LOWER_HEX_DIGIT[c.charCodeAt(0)] = 1;
+
+/**
+ * True when `s` is `0x` followed by lowercase hex digits only. Lengths are
+ * checked before it. It runs twice per envelope (device and sig, 196
+ * characters): 400–460 ns for both against 620 ns for /^0x[0-9a-f]*$/, which
+ * was 3.7 % of the ingest main thread's CPU in a perf profile of the MQTT bench.
+ */
+function isLowerHex0x(s: string): boolean {
+  if (s.charCodeAt(0) !== 48 || s.charCodeAt(1) !== 120) return false;
+  for (let i = 2; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127 || LOWER_HEX_DIGIT[c] === 0) return false;
+  }
+  return true;
+}
 const DEVICE_ID_LENGTH = 66;
 const SIG_LENGTH = 130;
 const FIELDS = new Set(['v', 'device', 'seq', 'time', 'kind', 'body', 'sig']);
@@ -77,7 +92,7 @@ export function checkEnvelope(input: unknown, expectSig: boolean): CheckedEnvelo
 
   if (!Object.hasOwn(input, 'device')) return malformed('missing field device');
   const device = input.device;
-  if (typeof device !== 'string' || device.length !== DEVICE_ID_LENGTH || !HEX.test(device)) {
+  if (typeof device !== 'string' || device.length !== DEVICE_ID_LENGTH || !isLowerHex0x(device)) {
     return malformed('field device must be 0x followed by 64 lowercase hex digits');
   }
   if (!Object.hasOwn(input, 'seq')) return malformed('missing field seq');
@@ -102,7 +117,7 @@ export function checkEnvelope(input: unknown, expectSig: boolean): CheckedEnvelo
   if (expectSig) {
     if (!Object.hasOwn(input, 'sig')) return malformed('missing field sig');
     const s = input.sig;
-    if (typeof s !== 'string' || s.length !== SIG_LENGTH || !HEX.test(s)) {
+    if (typeof s !== 'string' || s.length !== SIG_LENGTH || !isLowerHex0x(s)) {
       return malformed('field sig must be 0x followed by 128 lowercase hex digits');
     }
     sig = s as Hex;
