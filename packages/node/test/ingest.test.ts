@@ -247,6 +247,65 @@ describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
     expect(new Set(rows.map((r) => Number(r.received_at)))).toEqual(new Set([NOW]));
   });
 
+  describe('with many devices in one commit (SQLite advances their seqs 32 to a statement)', () => {
+    // 70 devices: two statements of 32 and six devices on their own on SQLite.
+    const fleet = Array.from({ length: 70 }, (_, i) => {
+      const seed = Buffer.alloc(32);
+      seed.writeUInt32BE(1000 + i, 28);
+      return deviceKeyFromSeed('ed25519', seed);
+    });
+    const seqRows = async () =>
+      new Map(
+        (await store.db.selectFrom('device_seq').selectAll().execute()).map((r) => [
+          r.device_id,
+          Number(r.last_seq),
+        ]),
+      );
+    beforeEach(async () => {
+      for (const k of fleet) await seedDevice(store, k);
+      devices = await loadDirectory(store);
+      ingestor = ingestorWith();
+    });
+
+    it('accepts one envelope of each and stores each device its seq', async () => {
+      const batch = fleet.map((k, i) => heartbeat(k, { seq: 10 + i }));
+      const verdicts = await ingestor.ingestBatch(batch);
+      expect(verdicts).toEqual(batch.map((e, index) => ({ index, status: 'accepted', seq: e.seq })));
+      const rows = await seqRows();
+      expect(fleet.map((k) => rows.get(k.deviceId))).toEqual(fleet.map((_, i) => 10 + i));
+      expect((await stored()).map((r) => r.device_id)).toEqual(fleet.map((k) => k.deviceId));
+    });
+
+    it('rejects only the seq another process took first, in a statement of 32, and moves the rest', async () => {
+      const other = ingestorWith({ devices: await loadDirectory(store) });
+      // Devices 3 (in the first statement of 32) and 40 (in the second) were taken at seq 5 elsewhere.
+      for (const i of [3, 40])
+        expect(await ingestor.ingestBatch([heartbeat(fleet[i], { seq: 5 })])).toEqual([
+          { index: 0, status: 'accepted', seq: 5 },
+        ]);
+      // The other process still believes every last seq is 0.
+      const verdicts = await other.ingestBatch(fleet.map((k) => heartbeat(k, { seq: 5 })));
+      expect(verdicts.map((v) => v.status === 'accepted' || v.reason)).toEqual(
+        fleet.map((_, i) => (i === 3 || i === 40 ? 'SEQ_REPLAYED' : true)),
+      );
+      const rows = await seqRows();
+      expect(fleet.map((k) => rows.get(k.deviceId))).toEqual(fleet.map(() => 5));
+      // Each device's seq 5 stored once: 68 from the other process, 2 from the first.
+      const seqFives = (await stored()).filter((r) => Number(r.seq) === 5).map((r) => r.device_id);
+      expect(seqFives.length).toBe(70);
+      expect(new Set(seqFives).size).toBe(70);
+    });
+
+    it('starts devices without a seq row at 0 and writes their rows', async () => {
+      const missing = fleet.filter((_, i) => i % 7 === 0).map((k) => k.deviceId);
+      await store.db.deleteFrom('device_seq').where('device_id', 'in', missing).execute();
+      const verdicts = await ingestor.ingestBatch(fleet.map((k) => heartbeat(k, { seq: 2 })));
+      expect(verdicts.every((v) => v.status === 'accepted')).toBe(true);
+      const rows = await seqRows();
+      expect(fleet.map((k) => rows.get(k.deviceId))).toEqual(fleet.map(() => 2));
+    });
+  });
+
   it('starts a device that has no seq row yet at 0, and writes its row', async () => {
     // A device the directory knows (from the chain) before any seq row exists for it.
     await store.db.deleteFrom('device_seq').where('device_id', '=', key.deviceId).execute();
