@@ -436,8 +436,9 @@ export class Ingestor {
 }
 
 /**
- * The commit's writes on SQLite, as cached prepared statements: one per
- * device for the seq, one per {@link INSERT_ROWS} envelopes for the rows.
+ * The commit's writes on SQLite, as cached prepared statements: for the
+ * seqs, one per {@link INSERT_ROWS} devices with one envelope in the commit
+ * and one per other device; for the rows, one per {@link INSERT_ROWS} envelopes.
  * In-process SQLite has no round trip to save, and cached statements with
  * bound values cost less than one statement over a JSON parameter
  * (json_each), which SQLite must parse and whose text Kysely prepares again
@@ -557,8 +558,8 @@ class SqliteCommit {
  * statement: the insert alone (2,000-row transactions, best of ten) 1.9–2.0 µs
  * a row instead of 2.6–2.9 µs; the whole ingest path without signature checks
  * (rounds alternating in one process, three runs) median 9.4–13.5 µs an
- * envelope instead of 10.2–15.1 µs. The device_seq update stays one statement
- * per device: as an UPDATE … FROM (VALUES …) of 32 it cost 1.45 µs a device
- * instead of 1.2.
+ * envelope instead of 10.2–15.1 µs. The device_seq advance as an UPDATE …
+ * FROM (VALUES …) of 32 cost 1.45 µs a device instead of 1.2 for one UPDATE
+ * each; as an upsert of 32 ({@link SqliteCommit.advance}) it costs less.
  */
 const INSERT_ROWS = 32;
