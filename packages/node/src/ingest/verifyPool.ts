@@ -65,11 +65,8 @@ export function packVerifyBatch(id: number, items: readonly VerifyItem[]): Verif
 // imports node code for its in-browser verifier) do not try to bundle the worker.
 const WORKER_URL = new URL('./verifyWorker.mjs', import.meta.url);
 
-/**
- * How many nice steps below the thread that creates the pool its workers run
- * by default (Linux, where nice is per thread; 0 elsewhere): see {@link VerifyPoolOptions.nice}.
- */
-export const DEFAULT_VERIFY_NICE = 10;
+/** How many nice steps below the thread that creates the pool its workers run by default: none. */
+export const DEFAULT_VERIFY_NICE = 0;
 
 export interface VerifyPoolOptions {
   /**
@@ -85,7 +82,16 @@ export interface VerifyPoolOptions {
    * pairs over two sessions (median ratio to the best baseline round 0.795
    * and 0.787 against 0.782 and 0.773), and its slowest runs were less slow
    * (worst 0.723 against 0.644); +5 in 3 of 5 pairs; the main thread raised
-   * by 5 instead (which needs privilege) in 4 of 4. Default {@link DEFAULT_VERIFY_NICE}.
+   * by 5 instead (which needs privilege) in 4 of 4.
+   *
+   * Default {@link DEFAULT_VERIFY_NICE} (off), because the workers then also
+   * come after every other thread at the main thread's priority in the same
+   * scheduling group (with Linux autogroups, the same session): +10 gives
+   * them about a tenth of a core against one busy such thread. A CI run whose
+   * test processes shared the session with a node under test timed out
+   * waiting for that node's epoch (coverage e2e, 60 s) with +10 as the
+   * default. Set it (`verify.nice`, `GROUNDWORK_VERIFY_NICE`) on a machine
+   * whose node runs as its own service (its own session) and mostly alone.
    */
   nice?: number;
 }

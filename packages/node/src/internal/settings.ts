@@ -45,6 +45,13 @@ const settingsSchema = z.object({
    * the shared subscription `group`; otherwise it embeds a broker on
    * `embeddedPort` (taken → any free port, printed) unless `enabled` is false.
    */
+  /**
+   * Signature checks. `nice`: how many nice steps below the node's main
+   * thread the verify worker threads run (Linux; 0 = equal, the default). See
+   * `VerifyPool`'s `nice` option for what it buys and docs/OPERATIONS.md for
+   * when to set it.
+   */
+  verify: z.object({ nice: z.number().int().min(0).max(19) }),
   mqtt: z.object({
     enabled: z.boolean(),
     url: z.string().optional(),
@@ -86,6 +93,7 @@ export function defaultSettings(): Settings {
     api: { host: '127.0.0.1', port: 8787 },
     chain: { anvilPort: 8545, gasLimit: 300_000_000, pollMs: 500 },
     database: { keepRejections: 1_000_000 },
+    verify: { nice: 0 },
     mqtt: { enabled: true, embeddedHost: '127.0.0.1', embeddedPort: 1883, group: 'groundwork' },
     role: 'all',
     oracleKeys: [DEV_KEYS[1], DEV_KEYS[2], DEV_KEYS[3]],
@@ -121,6 +129,7 @@ function fromEnv(env: NodeJS.ProcessEnv): SettingsOverrides {
   if (env.DATABASE_URL) o.database = { url: env.DATABASE_URL };
   if (env.GROUNDWORK_KEEP_REJECTIONS)
     o.database = { ...o.database, keepRejections: Number(env.GROUNDWORK_KEEP_REJECTIONS) };
+  if (env.GROUNDWORK_VERIFY_NICE) o.verify = { nice: Number(env.GROUNDWORK_VERIFY_NICE) };
   if (env.MQTT_URL) o.mqtt = { url: env.MQTT_URL };
   if (env.GROUNDWORK_MODULES) o.modules = env.GROUNDWORK_MODULES.split(',').map((s) => s.trim());
   if (env.GROUNDWORK_ORACLE_KEYS) o.oracleKeys = env.GROUNDWORK_ORACLE_KEYS.split(',').map((s) => s.trim());
