@@ -397,27 +397,35 @@ describe('coverage on chain', () => {
     };
     expect(core.envelopes.map((e) => e.verdict.reason)).toContain('RECEIPT_CLIENT_SIGNATURE_MISSING');
 
-    // The epoch that saw the debit pays hotspot A for exactly those bytes; its operator claims it on chain.
-    const line = await until(
-      'a reward line with paid bytes',
+    // The epochs that saw the debits pay hotspot A for exactly those bytes; its operator claims it on chain.
+    // One debit when the node settled after the second receipt, two when it settled between the
+    // receipts (a loaded machine): either way 240,000 bytes and 10,000 credits in all.
+    const paidLines = await until(
+      'reward lines paying all 240,000 bytes',
       async () => {
         const r = (await api(`/v1/modules/coverage/hotspots/${hotspotA.deviceId}/rewards`)) as {
           lines: { epoch: number; amount: string; reason: string; detail: Record<string, unknown> }[];
         };
-        return r.lines.find((l) => l.detail?.paidBytes === '240000');
+        const paying = r.lines.filter((l) => BigInt((l.detail?.paidBytes as string | undefined) ?? '0') > 0n);
+        const bytes = paying.reduce((sum, l) => sum + BigInt(l.detail.paidBytes as string), 0n);
+        return bytes === 240_000n ? paying.sort((a, b) => a.epoch - b.epoch) : undefined;
       },
       60_000,
     );
-    expect(line.detail.paidCredits).toBe('10000');
-    expect(BigInt(line.amount) > 0n).toBe(true);
-    expect(['DATA_TRANSFER', 'COVERAGE_AND_DATA']).toContain(line.reason);
+    expect(paidLines.length).toBeLessThanOrEqual(2);
+    expect(paidLines.reduce((sum, l) => sum + BigInt(l.detail.paidCredits as string), 0n)).toBe(10_000n);
+    for (const l of paidLines) {
+      expect(BigInt(l.amount) > 0n).toBe(true);
+      expect(['DATA_TRANSFER', 'COVERAGE_AND_DATA']).toContain(l.reason);
+    }
+    const line = paidLines.at(-1)!;
     await until('the epoch on chain', async () => {
       const e = (await api(`/v1/epochs/${line.epoch}`)) as { status?: string };
       return e.status === 'submitted' ? true : undefined;
     });
     const paid = await claim(op1.address);
     expect(paid.paid).toBe(paid.claimable);
-    expect(paid.paid >= BigInt(line.amount)).toBe(true);
+    expect(paid.paid >= paidLines.reduce((sum, l) => sum + BigInt(l.amount), 0n)).toBe(true);
 
     // Anyone re-running the published bundle (every physics check included) gets the root on chain.
     const text = await (await fetch(`${node.url}/v1/epochs/${line.epoch}/bundle`)).text();
@@ -442,16 +450,28 @@ describe('coverage on chain', () => {
       'RECEIPT_DUPLICATE',
       'RECEIPT_ACCEPTED',
     ]);
-    expect(hotspot.rewards.lines.some((l) => l.detail?.paidBytes === '240000')).toBe(true);
+    expect(
+      hotspot.rewards.lines.reduce(
+        (sum, l) => sum + BigInt((l.detail?.paidBytes as string | undefined) ?? '0'),
+        0n,
+      ),
+    ).toBe(240_000n);
     const balance = JSON.parse(
       await capture(() =>
         coverageCommands.balance!.run([clientAccount.address, '--api', node.url, '--json']),
       ),
     ) as {
       balance: string;
-      events: { name: string }[];
+      events: { name: string; amount: string }[];
     };
     expect(balance.balance).toBe('190000');
-    expect(balance.events.map((e) => e.name).sort()).toEqual(['CreditsMinted', 'SessionDebited']);
+    const debits = balance.events.filter((e) => e.name === 'SessionDebited');
+    expect(balance.events.filter((e) => e.name !== 'SessionDebited').map((e) => e.name)).toEqual([
+      'CreditsMinted',
+    ]);
+    // Two debits may still fall in one epoch, and so pay in one line.
+    expect([1, 2]).toContain(debits.length);
+    expect(debits.length).toBeGreaterThanOrEqual(paidLines.length);
+    expect(debits.reduce((sum, e) => sum + BigInt(e.amount), 0n)).toBe(10_000n);
   }, 120_000);
 });

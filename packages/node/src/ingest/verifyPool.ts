@@ -87,11 +87,10 @@ export interface VerifyPoolOptions {
    * Default {@link DEFAULT_VERIFY_NICE} (off), because the workers then also
    * come after every other thread at the main thread's priority in the same
    * scheduling group (with Linux autogroups, the same session): +10 gives
-   * them about a tenth of a core against one busy such thread. A CI run whose
-   * test processes shared the session with a node under test timed out
-   * waiting for that node's epoch (coverage e2e, 60 s) with +10 as the
-   * default. Set it (`verify.nice`, `GROUNDWORK_VERIFY_NICE`) on a machine
-   * whose node runs as its own service (its own session) and mostly alone.
+   * them about a tenth of a core against one busy such thread — a shell's
+   * other jobs, a test runner's other processes. Set it (`verify.nice`,
+   * `GROUNDWORK_VERIFY_NICE`) on a machine whose node runs as its own service
+   * (its own session) and mostly alone.
    */
   nice?: number;
 }
