@@ -114,6 +114,8 @@ export interface IngestBenchResult {
   /** HTTP: envelopes per request. */
   batchSize: number;
   workers: number;
+  /** The verify workers' nice steps below the node's main thread (0: equal, the node's default). */
+  verifyNice: number;
   /** How many times each HTTP and embedded-MQTT run was made. */
   repeats: number;
   /** Raw node:crypto verify rate of the pool's worker threads on the same envelopes (the baseline): the best round. */
@@ -160,6 +162,8 @@ export async function benchIngest(o: {
   batchSize?: number;
   concurrency?: number;
   workers?: number;
+  /** The verify workers' nice steps below the node's main thread (the node's `verify.nice`; default 0). */
+  verifyNice?: number;
   /** MQTT connections and messages in flight on each. */
   mqttConnections?: number;
   mqttWindow?: number;
@@ -185,7 +189,7 @@ export async function benchIngest(o: {
   const window = o.mqttWindow ?? 500;
   const perMessage = o.mqttPerMessage ?? 10;
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
-  const pool = new VerifyPool(o.workers);
+  const pool = new VerifyPool(o.workers, { nice: o.verifyNice ?? 0 });
   try {
     progress(`${deviceCount} devices, signing ${o.envelopes} envelopes`);
     const keys: DeviceKey[] = [];
@@ -579,6 +583,7 @@ export async function benchIngest(o: {
       devices: deviceCount,
       batchSize,
       workers: pool.size,
+      verifyNice: o.verifyNice ?? 0,
       repeats,
       verifyPerSec,
       verifyRounds,
