@@ -25,6 +25,21 @@ async function verifiedUpTo(rt: ModuleRuntime, now: number): Promise<number> {
 }
 
 /**
+ * Per store, how the running coverage service brings the DataCredits events
+ * up to the chain head. An epoch's inputs take the session debits whose block
+ * time falls in the epoch; a debit mined just before the epoch's end and not
+ * yet indexed when it closed (the service indexes once a second) was in no
+ * epoch at all, and its bytes were never paid. So the close indexes first
+ * ({@link syncCreditEventsFor}).
+ */
+const creditSyncs = new WeakMap<object, () => Promise<unknown>>();
+
+/** Indexes the DataCredits events up to the chain head, when a coverage service runs on `db`. */
+export async function syncCreditEventsFor(db: object): Promise<void> {
+  await creditSyncs.get(db)?.();
+}
+
+/**
  * The module's background work in a running node, once a second: issue
  * entropy rounds, import and provisionally judge reports, follow DataCredits
  * events, settle data sessions, and (on a network whose oracle keys this node
@@ -36,6 +51,22 @@ export async function startCoverage(rt: ModuleRuntime): Promise<{ stop(): Promis
   const pc = rt.clients.publicClient;
   let stopped = false;
   let spender: boolean | undefined;
+  // One indexing run at a time: the service's and an epoch close's.
+  let indexing: Promise<unknown> = Promise.resolve();
+  const syncCredits = () => {
+    const run = indexing.then(() =>
+      indexCreditEvents({
+        db: rt.db,
+        clients: rt.clients,
+        credits: credits!,
+        fromBlock: rt.deployment.deployBlock,
+        bytesPerCredit: readCoverageParams(rt.params()).bytesPerCredit,
+      }),
+    );
+    indexing = run.catch(() => {});
+    return run;
+  };
+  if (credits) creditSyncs.set(rt.db, syncCredits);
   const step = async (name: string, fn: () => Promise<unknown>) => {
     try {
       await fn();
@@ -76,15 +107,7 @@ export async function startCoverage(rt: ModuleRuntime): Promise<{ stop(): Promis
         rt.bus.emit('coverage', { type: 'verdicts', imported: n, beaconsJudged: judged });
     });
     if (!credits) return;
-    await step('credits', () =>
-      indexCreditEvents({
-        db: rt.db,
-        clients: rt.clients,
-        credits,
-        fromBlock: rt.deployment.deployBlock,
-        bytesPerCredit: p.bytesPerCredit,
-      }),
-    );
+    await step('credits', syncCredits);
     await step('settlement', async () => {
       spender ??= (await pc.readContract({
         address: credits,
@@ -142,6 +165,7 @@ export async function startCoverage(rt: ModuleRuntime): Promise<{ stop(): Promis
   return {
     async stop() {
       stopped = true;
+      if (creditSyncs.get(rt.db) === syncCredits) creditSyncs.delete(rt.db);
       await loop;
     },
   };
