@@ -640,8 +640,13 @@ const CLOCK_TICK_MICROS = 10_000;
  * Linux default USER_HZ); undefined where there is no such file.
  */
 function mainThreadCpuMicros(): number | undefined {
+  return taskCpuMicros(String(process.pid));
+}
+
+/** CPU time of one thread of this process so far, in µs; undefined where it cannot be read. */
+function taskCpuMicros(tid: string): number | undefined {
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
     // Fields after the command name, which is in parentheses and may hold spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MICROS;
@@ -663,13 +668,9 @@ function threadCpuMicros(): Map<string, number> {
     return out;
   }
   for (const tid of tids) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(tid, (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MICROS);
-    } catch {
-      // The thread ended between the listing and the read.
-    }
+    // Undefined when the thread ended between the listing and the read.
+    const us = taskCpuMicros(tid);
+    if (us !== undefined) out.set(tid, us);
   }
   return out;
 }

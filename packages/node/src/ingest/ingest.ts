@@ -502,26 +502,27 @@ class SqliteCommit {
         seqs.push(r.max);
       } else if (this.#advance.run(r.max, device, r.min).changes === 1) moved.push(device);
     }
-    const grouped = singles.length - (singles.length % INSERT_ROWS);
-    if (grouped > 0) {
+    // Devices from `alone` on take one statement each: the remainder, or all of them after a rollback.
+    let alone = singles.length - (singles.length % INSERT_ROWS);
+    if (alone > 0) {
       const args = this.#advanceArgs;
       let changed = 0;
       this.#savepoint.run();
-      for (let i = 0; i < grouped; i += INSERT_ROWS) {
+      for (let i = 0; i < alone; i += INSERT_ROWS) {
         for (let k = 0; k < INSERT_ROWS; k++) {
           args[2 * k] = singles[i + k];
           args[2 * k + 1] = seqs[i + k];
         }
         changed += this.#advanceMany.run(args).changes;
       }
-      if (changed !== grouped) this.#rollbackTo.run();
+      if (changed === alone) for (let i = 0; i < alone; i++) moved.push(singles[i]!);
+      else {
+        this.#rollbackTo.run();
+        alone = 0;
+      }
       this.#release.run();
-      if (changed === grouped) for (let i = 0; i < grouped; i++) moved.push(singles[i]!);
-      else
-        for (let i = 0; i < grouped; i++)
-          if (this.#advance.run(seqs[i]!, singles[i]!, seqs[i]!).changes === 1) moved.push(singles[i]!);
     }
-    for (let i = grouped; i < singles.length; i++)
+    for (let i = alone; i < singles.length; i++)
       if (this.#advance.run(seqs[i]!, singles[i]!, seqs[i]!).changes === 1) moved.push(singles[i]!);
     return moved;
   }
