@@ -73,16 +73,23 @@ async function capture(run: () => Promise<number>): Promise<string> {
   return lines.join('');
 }
 
+/** Polls `fn` until it gives a value; on timeout the error carries what `state` reports then. */
 async function until<T>(
   what: string,
   fn: () => Promise<T | undefined | false>,
   timeoutMs = 40_000,
+  state?: () => Promise<unknown>,
 ): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
     if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) {
+      const seen = state
+        ? ` (at ${Date.now()}: ${JSON.stringify(await state().catch((e) => String(e)))})`
+        : '';
+      throw new Error(`timed out waiting for ${what}${seen}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -411,6 +418,15 @@ describe('coverage on chain', () => {
         return bytes === 240_000n ? paying.sort((a, b) => a.epoch - b.epoch) : undefined;
       },
       60_000,
+      async () => ({
+        lines: (
+          (await api(`/v1/modules/coverage/hotspots/${hotspotA.deviceId}/rewards`)) as { lines: unknown[] }
+        ).lines,
+        epochs: ((await api('/v1/epochs?limit=20')) as { epochs: unknown[] }).epochs,
+        credits: (
+          (await api(`/v1/modules/coverage/credits/${clientAccount.address}`)) as { events: unknown[] }
+        ).events,
+      }),
     );
     expect(paidLines.length).toBeLessThanOrEqual(2);
     expect(paidLines.reduce((sum, l) => sum + BigInt(l.detail.paidCredits as string), 0n)).toBe(10_000n);

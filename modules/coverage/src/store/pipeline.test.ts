@@ -12,6 +12,7 @@ import { cellAt, testParams } from '../test/factsBuilder.ts';
 import { verifyCoverageEnvelope } from '../verify.ts';
 import {
   assertFeeRef,
+  chainWindow,
   collectCoverageInputs,
   FEE_PURPOSE,
   importContributions,
@@ -470,5 +471,45 @@ describe.each(STORE_KINDS)('coverage pipeline (%s)', (kind) => {
     expect(line0.reason).toBe('DATA_TRANSFER');
     expect(line0.detail).toMatchObject({ paidCredits: '10000', paidBytes: '240000' });
     expect(lines.find((l) => l.deviceId === keys[1]!.deviceId)!.reason).toBe('HOTSPOT_SELF_DEALING');
+  });
+  it('places chain events by whole seconds: a block in the second an epoch ends in belongs to the next epoch', async () => {
+    const db = coverageDb(store.db);
+    const h0 = BigInt(keys[0]!.deviceId).toString();
+    // Bounds 0.4 s past a whole second, as a genesis taken from the clock gives.
+    const first = { epoch: 1, startMs: T + 400, endMs: T + 8_400 };
+    const second = { epoch: 2, startMs: T + 8_400, endMs: T + 16_400 };
+    let n = 0;
+    const debit = (blockTime: number, amount: number) =>
+      db
+        .insertInto('coverage_credit_events')
+        .values({
+          tx_hash: `0x${(++n).toString(16).padStart(64, '0')}`,
+          log_index: 0,
+          block: n,
+          block_time: blockTime,
+          name: 'SessionDebited',
+          account: client.address.toLowerCase(),
+          other: '',
+          session_id: `0x0${n}`,
+          hotspot: h0,
+          amount: String(amount),
+          total: String(amount),
+          bytes: String(amount * 24),
+          data: '{}',
+        } as never)
+        .execute();
+    // Mined in the second the first epoch started in (before or after its start), 7 s later,
+    // and in the second it ended in: timestamp T + 8,000, before its end in milliseconds.
+    await debit(T, 100);
+    await debit(T + 7_000, 200);
+    await debit(T + 8_000, 400);
+    await debit(T + 16_000, 800);
+    expect(chainWindow(first)).toEqual({ startMs: T, endMs: T + 8_000 });
+    const credits = async (w: typeof first) =>
+      (await collectCoverageInputs(store.db, w, params)).sessions.map((s) => s[4]);
+    expect(await credits(first)).toEqual(['100', '200']);
+    expect(await credits(second)).toEqual(['400']);
+    // Whole-second bounds stay as they are.
+    expect(chainWindow({ startMs: T, endMs: T + 8_000 })).toEqual({ startMs: T, endMs: T + 8_000 });
   });
 });

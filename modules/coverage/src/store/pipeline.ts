@@ -543,6 +543,24 @@ export async function judgeClosedBeacons(rawDb: Db, params: Params, horizonMs: n
 }
 
 /**
+ * The epoch's window on the chain's clock: its bounds rounded down to whole
+ * seconds, the resolution of block timestamps. A block belongs to the epoch
+ * when `⌊startMs / 1000⌋ ≤ timestamp < ⌊endMs / 1000⌋`. Compared with the
+ * millisecond bounds instead, a block mined in the first second after an end
+ * that is not a whole second (genesis is a millisecond time) carries that
+ * second's timestamp, which is before the end: it fell in an epoch that had
+ * already closed, and a session debit there was paid in no epoch. With the
+ * bounds rounded down, every block mined at or after the end, on a chain
+ * whose clock agrees with the node's, falls after it.
+ */
+export function chainWindow(window: { startMs: number; endMs: number }): { startMs: number; endMs: number } {
+  return {
+    startMs: Math.floor(window.startMs / 1000) * 1000,
+    endMs: Math.floor(window.endMs / 1000) * 1000,
+  };
+}
+
+/**
  * The module's `collectInputs`: imports what is pending, gathers the facts
  * of the look-back window that ends with the epoch (beacons whose witness
  * window closed before the epoch end, their witness reports, the entropy
@@ -553,6 +571,8 @@ export async function judgeClosedBeacons(rawDb: Db, params: Params, horizonMs: n
  *
  * Reports made from a cell other than the hotspot's current one are left out:
  * moving a hotspot resets its location proof.
+ *
+ * Chain events are placed by block time ({@link chainWindow}).
  */
 export async function collectCoverageInputs(
   rawDb: Db,
@@ -563,6 +583,7 @@ export async function collectCoverageInputs(
   await importContributions(rawDb, params);
   const p = readCoverageParams(params);
   const lookbackStart = window.endMs - p.lookbackS * 1000;
+  const onChain = chainWindow(window);
   const devices = await db
     .selectFrom('devices')
     .select(['device_id', 'h3_cell', 'operator', 'active'])
@@ -590,7 +611,7 @@ export async function collectCoverageInputs(
     .selectFrom('coverage_credit_events')
     .select(['other', 'hotspot', 'amount'])
     .where('name', '=', 'CreditsSpent')
-    .where('block_time', '<', window.endMs)
+    .where('block_time', '<', onChain.endMs)
     .execute();
   const paid = new Map<string, bigint>();
   for (const r of spent) {
@@ -622,14 +643,14 @@ export async function collectCoverageInputs(
     .selectFrom('coverage_credit_events')
     .select(['session_id', 'account', 'hotspot', 'amount', 'bytes'])
     .where('name', '=', 'SessionDebited')
-    .where('block_time', '>=', window.startMs)
-    .where('block_time', '<', window.endMs)
+    .where('block_time', '>=', onChain.startMs)
+    .where('block_time', '<', onChain.endMs)
     .execute();
   const mints = await db
     .selectFrom('coverage_credit_events')
     .select(['account', 'other'])
     .where('name', '=', 'CreditsMinted')
-    .where('block_time', '<', window.endMs)
+    .where('block_time', '<', onChain.endMs)
     .execute();
   const fundedBy = new Map<string, Set<string>>();
   for (const m of mints) {
