@@ -72,6 +72,14 @@ export interface IngestRun {
   /** Share of the run the node's main thread was busy (event-loop utilization, 0..1). */
   mainThreadBusy: number;
   /**
+   * Share of the machine's CPU time idle during the run (idle and iowait in
+   * /proc/stat, over all CPUs; 0..1), where Linux tells it. The ingest runs
+   * are meant to be CPU-bound: idle time is the pipeline stalling — the
+   * verify workers out of work while the main thread commits or the load
+   * generator waits for acknowledgements.
+   */
+  machineIdle?: number;
+  /**
    * CPU time per stored envelope, in µs: of the node process (main thread and
    * verify workers) and of the load generator. These move less than the rates
    * when other work shares the machine, but they do move (shared cores run slower).
@@ -250,7 +258,10 @@ export async function benchIngest(o: {
       const threads0 = threadCpuMicros();
       const t = performance.now();
       const c = process.cpuUsage();
-      const ok = await pool.verify(items);
+      // One chunk per worker: the least overhead the pool can verify with. The node's calls are
+      // cut into small chunks the workers pull (verifyPool.ts), which shares a call out more
+      // evenly but costs a message per chunk; the baseline does not pay that.
+      const ok = await pool.verify(items, { chunkItems: Math.ceil(items.length / pool.size) });
       const used = process.cpuUsage(c);
       verifyRounds.push(Math.round(n / ((performance.now() - t) / 1000)));
       verifyRoundCpuUs.push(Number(((used.user + used.system) / n).toFixed(1)));
@@ -329,6 +340,7 @@ export async function benchIngest(o: {
       const elu = performance.eventLoopUtilization();
       const mainCpu0 = mainThreadCpuMicros();
       const threads0 = threadCpuMicros();
+      const machine0 = machineCpuTicks();
       // The baseline round just before this run; the caller measures the one just after.
       const roundBefore = verifyRounds.length - 1;
       const profiler = await startProfile();
@@ -343,6 +355,7 @@ export async function benchIngest(o: {
       const cpuUsed = process.cpuUsage(cpu);
       const mainCpu1 = mainThreadCpuMicros();
       const threads = cpuSince(threads0, threadCpuMicros());
+      const machine1 = machineCpuTicks();
       clearInterval(sampler);
       await node.ingestor.barrier();
       const stored = await countStored(node.store);
@@ -366,6 +379,7 @@ export async function benchIngest(o: {
           peakRssMb: mb(peakRss),
           rssBeforeMb: mb(rssBefore),
           mainThreadBusy: Number(busy.toFixed(2)),
+          ...(machine0 && machine1 ? { machineIdle: idleShare(machine0, machine1) } : {}),
           cpuUsPerEnvelope: {
             node: Math.round((cpuUsed.user + cpuUsed.system) / stored),
             loadGenerator: Math.round(result.cpuMicros / stored),
@@ -641,6 +655,23 @@ const CLOCK_TICK_MICROS = 10_000;
  */
 function mainThreadCpuMicros(): number | undefined {
   return taskCpuMicros(String(process.pid));
+}
+
+/** The machine's CPU time so far by kind (the `cpu` line of /proc/stat, in clock ticks); undefined without it. */
+function machineCpuTicks(): number[] | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    return line.trim().split(/\s+/).slice(1).map(Number);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Share of the CPU time between two {@link machineCpuTicks} readings spent idle or in iowait (fields 4 and 5). */
+function idleShare(before: number[], after: number[]): number {
+  const d = after.map((v, i) => v - (before[i] ?? 0));
+  const total = d.reduce((a, b) => a + b, 0);
+  return total > 0 ? Number((((d[3] ?? 0) + (d[4] ?? 0)) / total).toFixed(3)) : 0;
 }
 
 /** CPU time of one thread of this process so far, in µs; undefined where it cannot be read. */

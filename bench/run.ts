@@ -152,6 +152,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
     peakRssMb?: number;
     rssBeforeMb?: number;
     mainThreadBusy?: number;
+    machineIdle?: number;
     cpuUsPerEnvelope?: { node: number; loadGenerator: number; mainThread?: number; verifyWorkers?: number };
     verifyShareOfCpu?: number;
     repeats?: { perSec: number; ratio: number; ratioAdjacent: number; verifyShareOfCpu: number }[];
@@ -183,7 +184,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
     md.push(
       '## Ingest',
       '',
-      '| figure | value | ÷ baseline (best round) | ÷ adjacent rounds | node CPU per envelope | verify share of node CPU | main thread busy | peak RSS (before) |',
+      '| figure | value | ÷ baseline (best round) | ÷ adjacent rounds | node CPU per envelope | verify share of node CPU | main thread busy (machine idle) | peak RSS (before) |',
       '|---|---|---|---|---|---|---|---|',
     );
     md.push(
@@ -207,7 +208,11 @@ function renderMarkdown(r: Record<string, unknown>): string {
             } (+ ${x.cpuUsPerEnvelope.loadGenerator} µs load generator)`
           : '',
         x.verifyShareOfCpu === undefined ? '' : String(x.verifyShareOfCpu),
-        x.mainThreadBusy === undefined ? '' : `${Math.round(x.mainThreadBusy * 100)} %`,
+        x.mainThreadBusy === undefined
+          ? ''
+          : `${Math.round(x.mainThreadBusy * 100)} %${
+              x.machineIdle === undefined ? '' : ` (${(x.machineIdle * 100).toFixed(1)} %)`
+            }`,
         x.peakRssMb === undefined ? '' : `${x.peakRssMb} MB (${x.rssBeforeMb} MB)`,
       ].join(' | ');
     if (ing.http)

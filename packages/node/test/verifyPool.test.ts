@@ -2,7 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { deviceKeyFromSeed, signEnvelope, signingBytes } from '@groundwork/protocol';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_VERIFY_NICE, VerifyPool } from '../src/ingest/verifyPool.ts';
+import {
+  DEFAULT_VERIFY_NICE,
+  type VerifyBatchRequest,
+  VerifyPool,
+  type VerifyWorkerLike,
+} from '../src/ingest/verifyPool.ts';
 
 /** Nice value of each thread of this process (Linux: field 19 of /proc/self/task/<tid>/stat). */
 function threadNices(): number[] {
@@ -31,7 +36,7 @@ describe('VerifyPool', () => {
     const pool = new VerifyPool(2);
     try {
       const forged = { ...item, signature: Buffer.from(item.signature).fill(1, 0, 1) };
-      // 200 items: two chunks, one per worker.
+      // 200 items: four chunks of 64 or fewer, over both workers.
       const items = Array.from({ length: 200 }, (_, i) => (i % 3 === 1 ? forged : item));
       expect(await pool.verify(items)).toEqual(items.map((_, i) => i % 3 !== 1));
       expect(await pool.verify([])).toEqual([]);
@@ -66,4 +71,112 @@ describe('VerifyPool', () => {
       expect(await lowered(7, { nice: 0 })).toBe(0);
     },
   );
+
+  it('answers interleaved calls in order when they are cut into many chunks', async () => {
+    const pool = new VerifyPool(2, { chunkItems: 8, workerDepth: 2 });
+    try {
+      const forged = { ...item, signature: Buffer.from(item.signature).fill(1, 0, 1) };
+      const make = (n: number, bad: number) =>
+        Array.from({ length: n }, (_, i) => (i % bad === 0 ? forged : item));
+      const calls = [make(50, 7), make(3, 2), make(100, 5), make(1, 1)];
+      const answers = await Promise.all(calls.map((c) => pool.verify(c)));
+      answers.forEach((a, k) => {
+        expect(a).toEqual(calls[k]!.map((x) => x === item));
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+/** Workers that answer only when told, recording what they were sent. */
+function fakeWorkers() {
+  const workers: {
+    sent: VerifyBatchRequest[];
+    answer: (ok?: boolean) => void;
+    fail: (err: Error) => void;
+  }[] = [];
+  const create = (): VerifyWorkerLike => {
+    const sent: VerifyBatchRequest[] = [];
+    let onMessage: ((m: { id: number; ok: Uint8Array }) => void) | undefined;
+    let onError: ((err: Error) => void) | undefined;
+    workers.push({
+      sent,
+      // Answers the oldest chunk it holds: all valid, or all invalid.
+      answer: (ok = true) => {
+        const req = sent.shift()!;
+        onMessage!({ id: req.id, ok: new Uint8Array(req.keyTypes.length).fill(ok ? 1 : 0) });
+      },
+      fail: (err) => onError!(err),
+    });
+    return {
+      postMessage: (m) => sent.push(m),
+      on: ((event: string, fn: never) => {
+        if (event === 'message') onMessage = fn;
+        else onError = fn;
+      }) as VerifyWorkerLike['on'],
+      unref: () => {},
+      terminate: async () => 0,
+    };
+  };
+  return { workers, create };
+}
+
+describe('VerifyPool scheduling', () => {
+  it('queues chunks oldest first, each worker holding at most its depth, and gives the next to whoever answers', async () => {
+    const { workers, create } = fakeWorkers();
+    const pool = new VerifyPool(2, { chunkItems: 10, workerDepth: 2, createWorker: create });
+    const [w0, w1] = workers as [(typeof workers)[0], (typeof workers)[0]];
+    // 55 items: chunks of 10, 10, 10, 10, 10, 5. Two each go out at once; two wait.
+    const first = pool.verify(Array.from({ length: 55 }, () => item));
+    const second = pool.verify(Array.from({ length: 12 }, () => item));
+    const sizes = (w: typeof w0) => w.sent.map((r) => r.keyTypes.length);
+    expect(sizes(w0)).toEqual([10, 10]);
+    expect(sizes(w1)).toEqual([10, 10]);
+    // Worker 1 answers four times while worker 0 is busy: every freed place goes to it, in
+    // queue order, so it takes the rest of the first call and both chunks of the second.
+    w1.answer();
+    w1.answer();
+    expect(sizes(w1)).toEqual([10, 5]);
+    w1.answer();
+    expect(sizes(w1)).toEqual([5, 10]);
+    w1.answer();
+    expect(sizes(w1)).toEqual([10, 2]);
+    expect(sizes(w0)).toEqual([10, 10]);
+    // The first call still waits for worker 0's two chunks; its answer keeps the items' order.
+    let firstDone = false;
+    void first.then(() => (firstDone = true));
+    await new Promise((r) => setImmediate(r));
+    expect(firstDone).toBe(false);
+    w0.answer(false);
+    w0.answer();
+    expect(await first).toEqual([...Array(10).fill(false), ...Array(45).fill(true)]);
+    expect(sizes(w0)).toEqual([]);
+    w1.answer();
+    w1.answer(false);
+    expect(await second).toEqual([...Array(10).fill(true), false, false]);
+    await pool.close();
+  });
+
+  it('fails every waiting call, and every later one, when a worker fails', async () => {
+    const { workers, create } = fakeWorkers();
+    const pool = new VerifyPool(2, { chunkItems: 4, workerDepth: 1, createWorker: create });
+    const a = pool.verify(Array.from({ length: 4 }, () => item));
+    const b = pool.verify(Array.from({ length: 12 }, () => item));
+    workers[1]!.fail(new Error('out of memory'));
+    await expect(a).rejects.toThrow('verify worker failed: out of memory');
+    await expect(b).rejects.toThrow('verify worker failed: out of memory');
+    await expect(pool.verify([item])).rejects.toThrow('verify worker failed: out of memory');
+    // A late answer from the other worker changes nothing.
+    workers[0]!.answer();
+    await pool.close();
+  });
+
+  it('rejects the calls still waiting when it is closed', async () => {
+    const { create } = fakeWorkers();
+    const pool = new VerifyPool(1, { createWorker: create });
+    const waiting = pool.verify([item, item]);
+    await pool.close();
+    await expect(waiting).rejects.toThrow('verify pool is closed');
+  });
 });
