@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadSettings } from '@groundwork/node/internal/settings.ts';
 import { benchEpoch } from './epoch.ts';
 import { benchIngest } from './ingest.ts';
 import { benchMerkle } from './merkle.ts';
@@ -28,6 +29,25 @@ const previous =
   suites.length > 0 && existsSync(reportPath)
     ? (JSON.parse(readFileSync(reportPath, 'utf8')) as Record<string, unknown>)
     : {};
+// The verify workers' nice steps, as the node's own setting of the same name (docs/OPERATIONS.md),
+// read and checked as the node does (an integer 0–19) from that variable alone, before any bench
+// runs; unset: 0, the default.
+let verifyNice: number;
+try {
+  verifyNice = loadSettings(
+    { dataDir: join(here, 'out') },
+    {
+      env:
+        process.env.GROUNDWORK_VERIFY_NICE === undefined
+          ? {}
+          : { GROUNDWORK_VERIFY_NICE: process.env.GROUNDWORK_VERIFY_NICE },
+    },
+  ).verify.nice;
+} catch (err) {
+  console.error(`bench: GROUNDWORK_VERIFY_NICE: ${(err as Error).message}`);
+  process.exit(2);
+}
+
 const report: Record<string, unknown> = {
   ...previous,
   date: new Date().toISOString(),
@@ -42,8 +62,7 @@ if (want('ingest')) {
     envelopes: quick ? 10_000 : 60_000,
     repeats: quick ? 1 : 5,
     externalMqttUrl: process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883',
-    // As the node's own setting of the same name (docs/OPERATIONS.md); unset: 0, the default.
-    verifyNice: Number(process.env.GROUNDWORK_VERIFY_NICE ?? 0),
+    verifyNice,
   });
   report.ingest = {
     ...(report.ingest as object),
