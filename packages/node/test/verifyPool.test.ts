@@ -172,6 +172,34 @@ describe('VerifyPool scheduling', () => {
     await pool.close();
   });
 
+  it('keeps order through a queue that never empties (its spent head is dropped as it goes)', async () => {
+    const { workers, create } = fakeWorkers();
+    const pool = new VerifyPool(2, { chunkItems: 1, workerDepth: 1, createWorker: create });
+    // Call k's one item has a signature starting with k % 256; a worker finds it valid when even.
+    const call = (k: number) => {
+      const signature = Buffer.from(item.signature);
+      signature[0] = k % 256;
+      return pool.verify([{ ...item, signature }]);
+    };
+    const answerByFirstSigByte = (w: (typeof workers)[0]) => {
+      const req = w.sent[0]!;
+      const sig0 = req.data[req.lengths[0]!]!;
+      w.answer(sig0 % 2 === 0);
+    };
+    const calls: Promise<boolean[]>[] = [];
+    for (let k = 0; k < 50; k++) calls.push(call(k));
+    // 5,000 answers while new calls keep 48 waiting behind the two at the workers.
+    for (let k = 50; k < 5_000; k++) {
+      answerByFirstSigByte(workers[k % 2]!);
+      calls.push(call(k));
+    }
+    while (workers.some((w) => w.sent.length > 0))
+      for (const w of workers) if (w.sent.length > 0) answerByFirstSigByte(w);
+    const answers = await Promise.all(calls);
+    expect(answers).toEqual(calls.map((_, k) => [k % 2 === 0]));
+    await pool.close();
+  });
+
   it('rejects the calls still waiting when it is closed', async () => {
     const { create } = fakeWorkers();
     const pool = new VerifyPool(1, { createWorker: create });

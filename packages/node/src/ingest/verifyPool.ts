@@ -235,8 +235,14 @@ export class VerifyPool {
       if (!lane) return;
       const chunk = this.#queue[this.#queueHead]!;
       this.#queue[this.#queueHead++] = undefined as unknown as Chunk;
+      // Taken from the head by index (shift is linear); the spent head is dropped when the
+      // queue empties, or once it is most of the array, so a queue that never empties
+      // under sustained load does not grow without bound.
       if (this.#queueHead === this.#queue.length) {
         this.#queue.length = 0;
+        this.#queueHead = 0;
+      } else if (this.#queueHead >= 1024 && 2 * this.#queueHead >= this.#queue.length) {
+        this.#queue.splice(0, this.#queueHead);
         this.#queueHead = 0;
       }
       lane.posted++;
