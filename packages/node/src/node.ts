@@ -215,6 +215,7 @@ export async function startNode(o: {
         settings.mqtt.clientId ??
         `groundwork-${settings.role}-${createHash('sha256').update(settings.dataDir).digest('hex').slice(0, 12)}`,
       group: settings.mqtt.group,
+      maxInFlight: settings.mqtt.maxInFlight,
       ingestBatch: (b) => ingestor.ingestBatch(b),
       log,
       metrics,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_MQTT_MAX_IN_FLIGHT } from '../src/ingest/mqtt.ts';
 import { ConfigError } from '../src/internal/errors.ts';
 import { loadSettings } from '../src/internal/settings.ts';
 
@@ -17,5 +18,28 @@ describe('settings: verify.nice', () => {
         expect.objectContaining({ message: expect.stringContaining('verify.nice') }),
       );
     expect(() => load({ GROUNDWORK_VERIFY_NICE: '20' })).toThrow(ConfigError);
+  });
+});
+
+describe('settings: mqtt.maxInFlight', () => {
+  it("is the external-broker worker's default unless set, and GROUNDWORK_MQTT_MAX_IN_FLIGHT sets it", () => {
+    expect(load({}).mqtt.maxInFlight).toBe(DEFAULT_MQTT_MAX_IN_FLIGHT);
+    expect(DEFAULT_MQTT_MAX_IN_FLIGHT).toBe(2000);
+    expect(load({ GROUNDWORK_MQTT_MAX_IN_FLIGHT: '500' }).mqtt.maxInFlight).toBe(500);
+    // With MQTT_URL too: the two variables fill the same section.
+    expect(
+      load({ MQTT_URL: 'mqtt://broker:1883', GROUNDWORK_MQTT_MAX_IN_FLIGHT: '4000' }).mqtt,
+    ).toMatchObject({
+      url: 'mqtt://broker:1883',
+      maxInFlight: 4000,
+      group: 'groundwork',
+    });
+  });
+
+  it('refuses a value outside 1–65535 (MQTT 5 Receive Maximum) or not an integer, naming the setting', () => {
+    for (const bad of ['0', '65536', '1.5', 'many'])
+      expect(() => load({ GROUNDWORK_MQTT_MAX_IN_FLIGHT: bad })).toThrow(
+        expect.objectContaining({ message: expect.stringContaining('mqtt.maxInFlight') }),
+      );
   });
 });

@@ -59,6 +59,8 @@ const settingsSchema = z.object({
     embeddedPort: z.number().int().min(0).max(65535),
     group: z.string().regex(/^[A-Za-z0-9_-]+$/),
     clientId: z.string().optional(),
+    /** External broker: messages held unacknowledged (MQTT 5 Receive Maximum); see `DEFAULT_MQTT_MAX_IN_FLIGHT`. */
+    maxInFlight: z.number().int().min(1).max(65535),
   }),
   /** `all`: the whole node. `ingest`: only HTTP and MQTT ingest (scale-out workers over a shared PostgreSQL). */
   role: z.enum(['all', 'ingest']),
@@ -94,7 +96,13 @@ export function defaultSettings(): Settings {
     chain: { anvilPort: 8545, gasLimit: 300_000_000, pollMs: 500 },
     database: { keepRejections: 1_000_000 },
     verify: { nice: 0 },
-    mqtt: { enabled: true, embeddedHost: '127.0.0.1', embeddedPort: 1883, group: 'groundwork' },
+    mqtt: {
+      enabled: true,
+      embeddedHost: '127.0.0.1',
+      embeddedPort: 1883,
+      group: 'groundwork',
+      maxInFlight: 2000,
+    },
     role: 'all',
     oracleKeys: [DEV_KEYS[1], DEV_KEYS[2], DEV_KEYS[3]],
     oracleThreshold: 2,
@@ -131,6 +139,8 @@ function fromEnv(env: NodeJS.ProcessEnv): SettingsOverrides {
     o.database = { ...o.database, keepRejections: Number(env.GROUNDWORK_KEEP_REJECTIONS) };
   if (env.GROUNDWORK_VERIFY_NICE) o.verify = { nice: Number(env.GROUNDWORK_VERIFY_NICE) };
   if (env.MQTT_URL) o.mqtt = { url: env.MQTT_URL };
+  if (env.GROUNDWORK_MQTT_MAX_IN_FLIGHT)
+    o.mqtt = { ...o.mqtt, maxInFlight: Number(env.GROUNDWORK_MQTT_MAX_IN_FLIGHT) };
   if (env.GROUNDWORK_MODULES) o.modules = env.GROUNDWORK_MODULES.split(',').map((s) => s.trim());
   if (env.GROUNDWORK_ORACLE_KEYS) o.oracleKeys = env.GROUNDWORK_ORACLE_KEYS.split(',').map((s) => s.trim());
   return o;
