@@ -6,7 +6,7 @@ import { beaconBody, receiptBody, sessionBody, witnessBody } from './kinds.ts';
 import { COVERAGE_PARAMETER_SPECS, readCoverageParams } from './params.ts';
 import { coverageRoutes } from './routes.ts';
 import { scoreDevices } from './score.ts';
-import { startCoverage, syncCreditEventsFor } from './service.ts';
+import { startCoverage } from './service.ts';
 import { collectCoverageInputs } from './store/pipeline.ts';
 import { coverageMigrations } from './store/schema.ts';
 import { verifyCoverageEnvelope } from './verify.ts';
@@ -43,11 +43,9 @@ const coverage: GroundworkModule = {
   },
   parameters: COVERAGE_PARAMETER_SPECS,
   verify: verifyCoverageEnvelope,
-  collectInputs: async ({ db, window, params }) => {
-    // Debits mined before the epoch's end must be indexed before it is read (service.ts).
-    await syncCreditEventsFor(db);
-    return collectCoverageInputs(db, window, params) as unknown as Promise<Record<string, unknown>>;
-  },
+  // Debits mined before the epoch's end are indexed by then: the service's beforeClose (service.ts).
+  collectInputs: ({ db, window, params }) =>
+    collectCoverageInputs(db, window, params) as unknown as Promise<Record<string, unknown>>,
   score: ({ window, inputs, devices, params }) =>
     scoreDevices(parseFacts(inputs), readCoverageParams(params), window, devices),
   routes: coverageRoutes,

@@ -1,5 +1,5 @@
 import { dataCreditsAbi, rewardsDistributorAbi } from '@groundwork/abi';
-import type { ModuleRuntime } from '@groundwork/node/modules/types.ts';
+import type { ModuleRuntime, ModuleWork } from '@groundwork/node/modules/types.ts';
 import type { Address } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { indexCreditEvents, issueEntropyRound, postPrice, settleDueSessions } from './chain.ts';
@@ -25,33 +25,18 @@ async function verifiedUpTo(rt: ModuleRuntime, now: number): Promise<number> {
 }
 
 /**
- * Per store, how the running coverage service brings the DataCredits events
- * up to the chain head. An epoch's inputs take the session debits whose block
- * time falls in the epoch; a debit mined just before the epoch's end and not
- * yet indexed when it closed (the service indexes once a second) was in no
- * epoch at all, and its bytes were never paid. So the close indexes first
- * ({@link syncCreditEventsFor}).
- */
-const creditSyncs = new WeakMap<object, () => Promise<unknown>>();
-
-/** Indexes the DataCredits events up to the chain head, when a coverage service runs on `db`. */
-export async function syncCreditEventsFor(db: object): Promise<void> {
-  await creditSyncs.get(db)?.();
-}
-
-/**
  * The module's background work in a running node, once a second: issue
  * entropy rounds, import and provisionally judge reports, follow DataCredits
  * events, settle data sessions, and (on a network whose oracle keys this node
  * holds) keep the credit price fresh. Each step logs and retries on failure.
  */
-export async function startCoverage(rt: ModuleRuntime): Promise<{ stop(): Promise<void> }> {
+export async function startCoverage(rt: ModuleRuntime): Promise<ModuleWork> {
   const credits = rt.contracts.DataCredits as Address | undefined;
   if (credits) await recordCreditsDomain(rt.db, rt.deployment.chainId, credits);
   const pc = rt.clients.publicClient;
   let stopped = false;
   let spender: boolean | undefined;
-  // One indexing run at a time: the service's and an epoch close's.
+  // One indexing run at a time: the loop's and an epoch close's (beforeClose).
   let indexing: Promise<unknown> = Promise.resolve();
   const syncCredits = () => {
     const run = indexing.then(() =>
@@ -66,7 +51,6 @@ export async function startCoverage(rt: ModuleRuntime): Promise<{ stop(): Promis
     indexing = run.catch(() => {});
     return run;
   };
-  if (credits) creditSyncs.set(rt.db, syncCredits);
   const step = async (name: string, fn: () => Promise<unknown>) => {
     try {
       await fn();
@@ -165,8 +149,14 @@ export async function startCoverage(rt: ModuleRuntime): Promise<{ stop(): Promis
   return {
     async stop() {
       stopped = true;
-      if (creditSyncs.get(rt.db) === syncCredits) creditSyncs.delete(rt.db);
       await loop;
     },
+    /**
+     * An epoch's inputs take the session debits whose block time falls in
+     * the epoch. A debit mined just before the end and not yet indexed when
+     * the epoch closed (the loop indexes once a second) would be in no epoch
+     * and paid to no one; so every close first indexes up to the chain head.
+     */
+    ...(credits ? { beforeClose: async () => void (await syncCredits()) } : {}),
   };
 }

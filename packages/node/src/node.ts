@@ -18,7 +18,7 @@ import type { Logger } from './internal/logger.ts';
 import { createMetrics, type Metrics } from './internal/metrics.ts';
 import type { Settings } from './internal/settings.ts';
 import { loadModules } from './modules/load.ts';
-import type { GroundworkModule, ModuleRuntime } from './modules/types.ts';
+import type { GroundworkModule, ModuleRuntime, ModuleWork } from './modules/types.ts';
 import { openStore, type Store } from './store/db.ts';
 import { DeviceDirectory } from './store/devices.ts';
 import { pruneRejections } from './store/prune.ts';
@@ -99,6 +99,8 @@ export async function startNode(o: {
   const verifier = new Verifier({ db, modules, params, log, metrics });
   // A node that already runs a large fleet starts its digest worker now, while it is idle.
   const digest = digestFor(db, store.source, { prewarm: settings.role === 'all' && devices.size >= 50_000 });
+  // The modules' running services (started below, with the background work).
+  const moduleWork: ModuleWork[] = [];
   const closer = new EpochCloser({
     db,
     clients,
@@ -106,6 +108,9 @@ export async function startNode(o: {
     indexer,
     verifier,
     ingestBarrier: () => ingestor.barrier(),
+    beforeCollect: async () => {
+      for (const w of moduleWork) await w.beforeClose?.();
+    },
     digest,
     modules,
     oracleKeys: settings.oracleKeys as Hex[],
@@ -183,7 +188,6 @@ export async function startNode(o: {
       })(),
     );
   };
-  const moduleWork: { stop(): Promise<void> }[] = [];
   if (settings.role === 'all') {
     every('indexer', settings.chain.pollMs, () => indexer.sync());
     every('verifier', 250, () => verifier.drain());

@@ -101,6 +101,7 @@ describe.each(STORE_KINDS)('epoch closer on %s', (kind) => {
     events: string[],
     now: () => number = () => 5000,
     params = new Map<string, bigint>(),
+    extra: { modules?: GroundworkModule[]; beforeCollect?: () => Promise<void> } = {},
   ): EpochCloser {
     const closer = new EpochCloser({
       db: store.db,
@@ -109,7 +110,8 @@ describe.each(STORE_KINDS)('epoch closer on %s', (kind) => {
       indexer: { sync: async () => {}, params, head: 1 } as unknown as ChainIndexer,
       verifier: { drain: async () => void events.push('drain') } as unknown as Verifier,
       ingestBarrier: async () => void events.push('barrier'),
-      modules: [counter],
+      modules: extra.modules ?? [counter],
+      ...(extra.beforeCollect ? { beforeCollect: extra.beforeCollect } : {}),
       oracleKeys: [],
       submitterKey: `0x${'11'.repeat(32)}`,
       dataDir: dir,
@@ -219,5 +221,43 @@ describe.each(STORE_KINDS)('epoch closer on %s', (kind) => {
     const fresh = await digestInputs(store.db, 1000, 181_000);
     expect(trailer).toEqual({ envelopeCount: 6, inputsDigest: fresh.digest, inputsDigestPartMs: 60_000 });
     expect(fresh.count).toBe(2);
+  });
+  it("runs beforeCollect at a close after the barrier and before any module's inputs; its failure leaves the epoch open", async () => {
+    await store.db
+      .insertInto('epochs')
+      .values({ epoch: 1, start_ms: 0, end_ms: 1000, status: 'open' })
+      .execute();
+    const events: string[] = [];
+    const params = new Map([
+      ['epoch.seconds', 1n],
+      ['reward.weight.alpha', 1n],
+    ]);
+    const collecting: GroundworkModule = {
+      ...counter,
+      collectInputs: async () => {
+        events.push('collect');
+        return {};
+      },
+    };
+    let failing = true;
+    const chain = async (c: { functionName: string }) =>
+      c.functionName === 'poolOf' ? 600n : `0x${'ff'.repeat(32)}`;
+    const closer = closerWith(chain, events, () => 5000, params, {
+      modules: [collecting],
+      beforeCollect: async () => {
+        events.push('before collect');
+        if (failing) throw new Error('rpc down');
+      },
+    });
+    await expect(closer.tick()).rejects.toThrow('rpc down');
+    expect(events).toEqual(['barrier', 'drain', 'before collect']);
+    expect((await epochStates()).map((e) => [e.epoch, e.status])).toEqual([[1, 'open']]);
+
+    failing = false;
+    events.length = 0;
+    // Closed this time; the submission then finds another root on chain, as in the test above.
+    await expect(closer.tick()).rejects.toThrow(/chain holds root/);
+    expect(events.slice(0, 4)).toEqual(['barrier', 'drain', 'before collect', 'collect']);
+    expect((await epochStates())[0]).toMatchObject({ epoch: 1, status: 'closed' });
   });
 });

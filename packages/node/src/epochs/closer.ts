@@ -45,6 +45,8 @@ export interface EpochCloserOptions {
   digest?: DigestInputs & Partial<Pick<DigestFn, 'ahead'>>;
   /** Waits until no ingest batch is between taking its receive time and committing. */
   ingestBarrier: () => Promise<void>;
+  /** Run at each close after the epoch's end, before the modules' inputs are collected (their `beforeClose`). */
+  beforeCollect?: () => Promise<void>;
   modules: GroundworkModule[];
   oracleKeys: Hex[];
   submitterKey: Hex;
@@ -195,6 +197,7 @@ export class EpochCloser extends EventEmitter<EpochCloserEvents> {
     await this.o.ingestBarrier();
     await this.o.verifier.drain();
     await this.o.indexer.sync();
+    await this.o.beforeCollect?.();
     const paramsBlock = this.o.indexer.head;
     const params = this.o.indexer.params;
     const pool = (await clients.publicClient.readContract({

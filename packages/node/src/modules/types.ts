@@ -76,6 +76,21 @@ export interface SimulatedReading {
   body: Record<string, unknown>;
 }
 
+/** What a module's {@link GroundworkModule.start} leaves running. */
+export interface ModuleWork {
+  stop(): Promise<void>;
+  /**
+   * Called by the epoch closer at each close, after the epoch's end and
+   * before any module's inputs are collected; the close waits for it, and
+   * a failure fails the close, which is retried. For work the inputs depend
+   * on that the service otherwise does on its own schedule — coverage brings
+   * its index of DataCredits events up to the chain head, so a debit mined
+   * just before the end is not missed. Not called where no service runs (a
+   * replay of a bundle, which carries its inputs).
+   */
+  beforeClose?(): Promise<void>;
+}
+
 /** What a running node lends a module: its store, chain, parameters, logger and event bus. */
 export interface ModuleRuntime {
   db: Db;
@@ -176,7 +191,7 @@ export interface GroundworkModule {
     onProgress: (step: string) => void;
   }): Promise<Record<string, Address>>;
   /** Background work of a running node (anchoring, settlement, …); stopped with the node. */
-  start?(rt: ModuleRuntime): Promise<{ stop(): Promise<void> } | undefined>;
+  start?(rt: ModuleRuntime): Promise<ModuleWork | undefined>;
   /** CLI: `groundwork sim --module <id> …`, `groundwork <id> <command> …`, and top-level commands. */
   cli?: {
     simulate?: ModuleCommand;
