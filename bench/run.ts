@@ -53,6 +53,9 @@ const report: Record<string, unknown> = {
   date: new Date().toISOString(),
   node: process.version,
   cpus: cpus().length,
+  // Ratios travel between machines better than rates, but not perfectly: the node's fixed costs
+  // per envelope weigh more against a faster verify.
+  cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
   loadAverageAtStart: loadavg()[0]!.toFixed(2),
   quick,
 };
@@ -159,7 +162,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
   const md: string[] = [
     '# Groundwork benchmarks',
     '',
-    `${r.date}, Node ${r.node}, ${r.cpus} CPUs, load average at start ${r.loadAverageAtStart}${r.quick ? ', --quick' : ''}.`,
+    `${r.date}, Node ${r.node}, ${r.cpus} CPUs${r.cpuModel ? ` (${r.cpuModel})` : ''}, load average at start ${r.loadAverageAtStart}${r.quick ? ', --quick' : ''}.`,
     'Each figure stands beside a baseline measured in the same run; ratios travel between machines, absolute rates do not.',
     '',
   ];
