@@ -691,6 +691,7 @@ export class MqttIngest {
           msg: 'mqtt connected',
           session_present: connack.sessionPresent,
           filter: this.#filter,
+          receive_maximum: this.#maxInFlight,
         });
         // On every connection, not only the first: subscribing again on a
         // present session is harmless and covers a session the broker lost.
