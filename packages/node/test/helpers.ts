@@ -2,8 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DeviceKey, keyTypeCode, toHex } from '@groundwork/protocol';
+import { deviceRegistryAbi } from '@groundwork/abi';
+import {
+  type DeviceKey,
+  keyTypeCode,
+  registrationDigest,
+  signRegistration,
+  toHex,
+} from '@groundwork/protocol';
 import pg from 'pg';
+import type { Hex } from 'viem';
+import type { ChainClients } from '../src/chain/clients.ts';
+import type { Deployment } from '../src/chain/deployment.ts';
+import { moduleToBytes32 } from '../src/chain/params.ts';
 import { createLogger } from '../src/internal/logger.ts';
 import { createMetrics } from '../src/internal/metrics.ts';
 import type { GroundworkModule } from '../src/modules/types.ts';
@@ -120,4 +131,38 @@ export async function insertContribution(
     .insertInto('contributions')
     .values({ envelope_id: c.id, module: 'alpha', device_id: c.device, at: c.at, data: '{}' })
     .execute();
+}
+
+/**
+ * Sends `DeviceRegistry.register` for `key`, signed by the device for the
+ * operator `operatorKey` (its first registration: nonce 0); returns the
+ * transaction hash without waiting for it to be mined.
+ */
+export function registerOnChain(
+  clients: ChainClients,
+  deployment: Deployment,
+  key: DeviceKey,
+  o: { operatorKey: Hex; module: string; h3Cell?: bigint },
+): Promise<Hex> {
+  const w = clients.walletFor(o.operatorKey);
+  const digest = registrationDigest({
+    chainId: deployment.chainId,
+    registry: deployment.contracts.registry,
+    operator: w.account.address,
+    nonce: 0,
+  });
+  return w.writeContract({
+    address: deployment.contracts.registry,
+    abi: deviceRegistryAbi,
+    functionName: 'register',
+    args: [
+      {
+        keyType: keyTypeCode(key.keyType),
+        publicKey: toHex(key.publicKey) as Hex,
+        module: moduleToBytes32(o.module),
+        h3Cell: o.h3Cell ?? 0n,
+        signature: toHex(signRegistration(key.privateKey, key.keyType, digest)) as Hex,
+      },
+    ],
+  });
 }

@@ -1,25 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deviceRegistryAbi } from '@groundwork/abi';
 import uptime from '@groundwork/module-uptime';
-import {
-  deviceKeyFromSeed,
-  keyTypeCode,
-  registrationDigest,
-  signRegistration,
-  toHex,
-} from '@groundwork/protocol';
+import { deviceKeyFromSeed } from '@groundwork/protocol';
 import type { Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AnvilHandle, startAnvil } from '../src/chain/anvil.ts';
 import { type ChainClients, connectChain } from '../src/chain/clients.ts';
 import type { Deployment } from '../src/chain/deployment.ts';
 import { ChainIndexer } from '../src/chain/indexer.ts';
-import { moduleToBytes32 } from '../src/chain/params.ts';
 import { DEV_KEYS, loadSettings } from '../src/internal/settings.ts';
 import { ensureNetwork } from '../src/network.ts';
-import { freshStore, loadDirectory, newMetrics, silentLog } from './helpers.ts';
+import { freshStore, loadDirectory, newMetrics, registerOnChain, silentLog } from './helpers.ts';
 
 describe('chain indexer on a local chain', () => {
   let anvil: AnvilHandle;
@@ -59,31 +51,9 @@ describe('chain indexer on a local chain', () => {
       await clients.publicClient.getBlockNumber();
       // … and then a device is registered (anvil mines it at once).
       const key = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(7));
-      const w = clients.walletFor(DEV_KEYS[5] as Hex);
-      const hash = await w.writeContract({
-        address: deployment.contracts.registry,
-        abi: deviceRegistryAbi,
-        functionName: 'register',
-        args: [
-          {
-            keyType: keyTypeCode(key.keyType),
-            publicKey: toHex(key.publicKey) as Hex,
-            module: moduleToBytes32('uptime'),
-            h3Cell: 0n,
-            signature: toHex(
-              signRegistration(
-                key.privateKey,
-                key.keyType,
-                registrationDigest({
-                  chainId: deployment.chainId,
-                  registry: deployment.contracts.registry,
-                  operator: w.account.address,
-                  nonce: 0,
-                }),
-              ),
-            ) as Hex,
-          },
-        ],
+      const hash = await registerOnChain(clients, deployment, key, {
+        operatorKey: DEV_KEYS[5] as Hex,
+        module: 'uptime',
       });
       // Mined (asked for the receipt directly, as a caller holding the hash would).
       for (let i = 0; ; i++) {

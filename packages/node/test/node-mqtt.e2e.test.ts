@@ -10,16 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deviceRegistryAbi } from '@groundwork/abi';
 import uptime from '@groundwork/module-uptime';
-import {
-  deviceKeyFromSeed,
-  keyTypeCode,
-  registrationDigest,
-  signEnvelope,
-  signRegistration,
-  toHex,
-} from '@groundwork/protocol';
+import { deviceKeyFromSeed, signEnvelope } from '@groundwork/protocol';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import type { Hex } from 'viem';
@@ -27,10 +19,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AnvilHandle, startAnvil } from '../src/chain/anvil.ts';
 import { type ChainClients, connectChain } from '../src/chain/clients.ts';
 import type { Deployment } from '../src/chain/deployment.ts';
-import { moduleToBytes32 } from '../src/chain/params.ts';
 import { DEV_KEYS, loadSettings } from '../src/internal/settings.ts';
 import { ensureNetwork } from '../src/network.ts';
 import { type NodeHandle, startNode } from '../src/node.ts';
+import { registerOnChain } from './helpers.ts';
 
 const BROKER_URL = process.env.GROUNDWORK_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 const key = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(0x5a));
@@ -60,31 +52,9 @@ describe('a node with an external MQTT broker', () => {
       { env: {} },
     );
     ({ deployment } = await ensureNetwork({ settings, clients, modules: [uptime] }));
-    const w = clients.walletFor(DEV_KEYS[5] as Hex);
-    const hash = await w.writeContract({
-      address: deployment.contracts.registry,
-      abi: deviceRegistryAbi,
-      functionName: 'register',
-      args: [
-        {
-          keyType: keyTypeCode(key.keyType),
-          publicKey: toHex(key.publicKey) as Hex,
-          module: moduleToBytes32('uptime'),
-          h3Cell: 0n,
-          signature: toHex(
-            signRegistration(
-              key.privateKey,
-              key.keyType,
-              registrationDigest({
-                chainId: deployment.chainId,
-                registry: deployment.contracts.registry,
-                operator: w.account.address,
-                nonce: 0,
-              }),
-            ),
-          ) as Hex,
-        },
-      ],
+    const hash = await registerOnChain(clients, deployment, key, {
+      operatorKey: DEV_KEYS[5] as Hex,
+      module: 'uptime',
     });
     await clients.publicClient.waitForTransactionReceipt({ hash });
     const log = pino(
