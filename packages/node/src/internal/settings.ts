@@ -41,17 +41,17 @@ const settingsSchema = z.object({
    */
   database: z.object({ url: z.string().optional(), keepRejections: z.number().int().positive() }),
   /**
-   * MQTT ingest. With `url` the node subscribes to an external broker through
-   * the shared subscription `group`; otherwise it embeds a broker on
-   * `embeddedPort` (taken → any free port, printed) unless `enabled` is false.
-   */
-  /**
    * Signature checks. `nice`: how many nice steps below the node's main
    * thread the verify worker threads run (Linux; 0 = equal, the default). See
    * `VerifyPool`'s `nice` option for what it buys and docs/OPERATIONS.md for
    * when to set it.
    */
   verify: z.object({ nice: z.number().int().min(0).max(19) }),
+  /**
+   * MQTT ingest. With `url` the node subscribes to an external broker through
+   * the shared subscription `group`; otherwise it embeds a broker on
+   * `embeddedPort` (taken → any free port, printed) unless `enabled` is false.
+   */
   mqtt: z.object({
     enabled: z.boolean(),
     url: z.string().optional(),
