@@ -5,9 +5,11 @@
  *
  * The node is set up as `groundwork node` sets it up (Ingestor with a
  * VerifyPool of one worker thread per core, SQLite store, the API server or
- * the embedded MQTT broker), in this process. The load generator is another
- * process (bench/ingestLoad.ts) sending pre-serialized requests or messages,
- * so its memory is not in the node's RSS — but it runs on the same cores.
+ * the embedded MQTT broker) in a process of its own (bench/ingestNode.ts),
+ * which also measures the baseline rounds with its pool; this process keeps
+ * the pre-signed envelopes, out of the node's heap and RSS. The load
+ * generator is a third process (bench/ingestLoad.ts) sending pre-serialized
+ * requests or messages — on the same cores.
  *
  * What the ratio means on a small machine: the baseline is the pool's worker
  * threads doing nothing but verify, so it has every core. During an ingest
@@ -19,23 +21,10 @@
 
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes, verify } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import uptime from '@groundwork/module-uptime';
-import { buildApi } from '@groundwork/node/api/server.ts';
-import { startEmbeddedBroker } from '@groundwork/node/ingest/broker.ts';
-import { Ingestor } from '@groundwork/node/ingest/ingest.ts';
-import { startMqttIngest } from '@groundwork/node/ingest/mqtt.ts';
-import { VerifyPool } from '@groundwork/node/ingest/verifyPool.ts';
-import { createLogger } from '@groundwork/node/internal/logger.ts';
-import { createMetrics } from '@groundwork/node/internal/metrics.ts';
-import type { NodeContext } from '@groundwork/node/node.ts';
-import { openSqliteStore, type Store } from '@groundwork/node/store/db.ts';
-import { DeviceDirectory } from '@groundwork/node/store/devices.ts';
 import {
   type DeviceKey,
   deviceKeyFromSeed,
@@ -47,6 +36,15 @@ import {
   toHex,
 } from '@groundwork/protocol';
 import type { LoadJob, LoadResult } from './ingestLoad.ts';
+import type {
+  BaselineFile,
+  BaselineRound,
+  BenchDevice,
+  Finished,
+  Measured,
+  NodeRequest,
+} from './ingestNode.ts';
+import { idleShare, machineCpuTicks } from './procCpu.ts';
 
 /** One ingest run: a protocol, end to end. */
 export interface IngestRun {
@@ -66,7 +64,7 @@ export interface IngestRun {
   /** Index in `verifyRounds` of the round just before this run (the next one is just after it). */
   baselineRoundBefore: number;
   seconds: number;
-  /** Peak RSS of this (the node's) process during the run, and before it. */
+  /** Peak RSS of the node's process during the run, and before it. */
   peakRssMb: number;
   rssBeforeMb: number;
   /** Share of the run the node's main thread was busy (event-loop utilization, 0..1). */
@@ -158,6 +156,7 @@ export interface IngestBenchResult {
 const progress = (s: string) => process.stderr.write(`bench ingest: ${s}\n`);
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 const LOADER = fileURLToPath(new URL('./ingestLoad.ts', import.meta.url));
+const NODE = fileURLToPath(new URL('./ingestNode.ts', import.meta.url));
 
 /**
  * Runs the ingest benchmark. Every run gets a fresh store holding the same
@@ -197,7 +196,7 @@ export async function benchIngest(o: {
   const window = o.mqttWindow ?? 500;
   const perMessage = o.mqttPerMessage ?? 10;
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
-  const pool = new VerifyPool(o.workers, { nice: o.verifyNice ?? 0 });
+  let node: NodeProcess | undefined;
   try {
     progress(`${deviceCount} devices, signing ${o.envelopes} envelopes`);
     const keys: DeviceKey[] = [];
@@ -241,124 +240,78 @@ export async function benchIngest(o: {
     const verifyCpu = process.cpuUsage(cpu0);
     const verifyPerSecOneCore = n / ((performance.now() - t0) / 1000);
     const verifyCpuUs = (verifyCpu.user + verifyCpu.system) / n;
-    const items = envelopes.slice(0, n).map((e, i) => ({
-      keyType: 'ed25519' as const,
-      publicKey: keyOf.get(e.device)!.publicKey,
-      message: msgs[i]!,
-      signature: sigs[i]!,
-    }));
-    // Warm the workers (JIT, and every key in each worker's cache) before timing anything.
-    for (let w = 0; w < 2; w++) await pool.verify(items);
+    // The node under test: its own process (bench/ingestNode.ts), holding the verify pool.
+    const devicesPath = join(dir, 'devices.json');
+    writeFileSync(
+      devicesPath,
+      JSON.stringify(
+        keys.map(
+          (k): BenchDevice => ({
+            deviceId: k.deviceId,
+            publicKey: toHex(k.publicKey),
+            keyType: keyTypeCode(k.keyType),
+          }),
+        ),
+      ),
+    );
+    const baselinePath = join(dir, 'baseline.json');
+    writeFileSync(
+      baselinePath,
+      JSON.stringify({
+        items: envelopes.slice(0, n).map((e, i) => ({
+          publicKey: Buffer.from(keyOf.get(e.device)!.publicKey).toString('hex'),
+          message: Buffer.from(msgs[i]!).toString('hex'),
+          signature: sigs[i]!.toString('hex'),
+        })),
+      } satisfies BaselineFile),
+    );
+    node = await startNodeProcess();
+    const nodeProcess = node;
+    const { size: poolSize } = (await nodeProcess.request({
+      cmd: 'init',
+      ...(o.workers ? { workers: o.workers } : {}),
+      nice: o.verifyNice ?? 0,
+      baselinePath,
+      devicesPath,
+    })) as { size: number };
     const verifyRounds: number[] = [];
     const verifyRoundCpuUs: number[] = [];
     const verifyRoundWorkerCpuUs: number[] = [];
-    // The pool's threads: those that used the most CPU in the first round, which only they worked in.
-    let workerTids: string[] | undefined;
     const baselineRound = async () => {
-      const threads0 = threadCpuMicros();
-      const t = performance.now();
-      const c = process.cpuUsage();
-      // One chunk per worker: the least overhead the pool can verify with. The node's calls are
-      // cut into small chunks the workers pull (verifyPool.ts), which shares a call out more
-      // evenly but costs a message per chunk; the baseline does not pay that.
-      const ok = await pool.verify(items, { chunkItems: Math.ceil(items.length / pool.size) });
-      const used = process.cpuUsage(c);
-      verifyRounds.push(Math.round(n / ((performance.now() - t) / 1000)));
-      verifyRoundCpuUs.push(Number(((used.user + used.system) / n).toFixed(1)));
-      const threads = cpuSince(threads0, threadCpuMicros());
-      workerTids ??= [...threads.entries()]
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, pool.size)
-        .map(([tid]) => tid);
-      if (threads.size > 0) verifyRoundWorkerCpuUs.push(Number((sumOf(threads, workerTids) / n).toFixed(1)));
-      if (!ok.every(Boolean)) throw new Error('pool baseline verify failed');
+      const r = (await nodeProcess.request({ cmd: 'baseline' })) as BaselineRound;
+      verifyRounds.push(r.perSec);
+      verifyRoundCpuUs.push(r.cpuUs);
+      if (r.workerCpuUs !== undefined) verifyRoundWorkerCpuUs.push(r.workerCpuUs);
     };
     await baselineRound();
     await baselineRound();
 
-    const seedStore = async (name: string): Promise<Store> => {
-      const store = await openSqliteStore(join(dir, `${name}.sqlite`), [uptime]);
-      for (let i = 0; i < keys.length; i += 500) {
-        const slice = keys.slice(i, i + 500);
-        await store.db
-          .insertInto('devices')
-          .values(
-            slice.map((k) => ({
-              device_id: k.deviceId,
-              key_type: keyTypeCode(k.keyType),
-              public_key: toHex(k.publicKey),
-              module: 'uptime',
-              h3_cell: '8a392ad5a6dffff',
-              operator: '0x00000000000000000000000000000000000000aa',
-              active: 1,
-              registered_block: 1,
-            })),
-          )
-          .execute();
-        await store.db
-          .insertInto('device_seq')
-          .values(slice.map((k) => ({ device_id: k.deviceId, last_seq: 0 })))
-          .execute();
-      }
-      return store;
-    };
-    /** A node's ingest over a fresh store, as `groundwork node` wires it. */
-    const startNode = async (name: string) => {
-      const store = await seedStore(name);
-      const devices = new DeviceDirectory();
-      await devices.load(store.db);
-      const metrics = createMetrics();
-      const log = createLogger({ level: 'silent' });
-      const params = new Map([['ingest.maxSkewMs', 3_600_000n]]);
-      const ingestor = new Ingestor({
-        db: store.db,
-        devices,
-        modules: [uptime],
-        params: () => params,
-        log,
-        metrics,
-        verifyPool: pool,
-      });
-      let batches = 0;
-      const ingestBatch = (inputs: readonly unknown[]) => {
-        batches++;
-        return ingestor.ingestBatch(inputs);
-      };
-      return { store, devices, metrics, log, ingestor, ingestBatch, batches: () => batches };
-    };
-    type Node = Awaited<ReturnType<typeof startNode>>;
-    /** Runs the load generator on `job`, timing from `go` to its report, with RSS sampled meanwhile. */
-    const drive = async (node: Node, job: LoadJob, name: string) => {
+    /** Starts a fresh node in the node process, serving `proto`; its URL, or why it could not start. */
+    const startNode = async (name: string, proto: Extract<NodeRequest, { cmd: 'start' }>['proto']) =>
+      (await nodeProcess.request({ cmd: 'start', name, dbPath: join(dir, `${name}.sqlite`), proto })) as
+        | { url: string }
+        | { skipped: string };
+    /**
+     * Runs the load generator on `job` against the running node, timing from `go` to its
+     * report, with the node's CPU and RSS measured meanwhile; then stops the node.
+     */
+    const drive = async (job: LoadJob, name: string) => {
       const jobPath = join(dir, `${name}.job.json`);
       writeFileSync(jobPath, JSON.stringify(job));
       const loader = await startLoader(jobPath);
-      // memoryUsage.rss() alone: memoryUsage() also asks V8 for its heap figures, about 1 % of
-      // the main thread's profile samples (idle included) at 40 calls a second.
-      const rssBefore = process.memoryUsage.rss();
-      let peakRss = rssBefore;
-      const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 25);
-      const elu = performance.eventLoopUtilization();
-      const mainCpu0 = mainThreadCpuMicros();
-      const threads0 = threadCpuMicros();
       const machine0 = machineCpuTicks();
       // The baseline round just before this run; the caller measures the one just after.
       const roundBefore = verifyRounds.length - 1;
-      const profiler = await startProfile();
-      const cpu = process.cpuUsage();
+      await nodeProcess.request({ cmd: 'measure' });
       const t = performance.now();
       const result = await loader.go();
       const seconds = (performance.now() - t) / 1000;
+      const m = (await nodeProcess.request({ cmd: 'measured', name })) as Measured;
+      const machine1 = machineCpuTicks();
       // Its exit is not in the run's time, and must not be in the next baseline round's either.
       await loader.exited;
-      await profiler?.stop(name);
-      const busy = performance.eventLoopUtilization(elu).utilization;
-      const cpuUsed = process.cpuUsage(cpu);
-      const mainCpu1 = mainThreadCpuMicros();
-      const threads = cpuSince(threads0, threadCpuMicros());
-      const machine1 = machineCpuTicks();
-      clearInterval(sampler);
-      await node.ingestor.barrier();
-      const stored = await countStored(node.store);
+      const finished = (await nodeProcess.request({ cmd: 'finish' })) as Finished;
+      const stored = finished.stored;
       const expect = `${envelopes.length} accepted and stored`;
       if (result.accepted !== envelopes.length || stored !== envelopes.length)
         throw new Error(
@@ -367,6 +320,7 @@ export async function benchIngest(o: {
       const perSec = stored / seconds;
       return {
         result,
+        finished,
         run: {
           perSec: Math.round(perSec),
           // Set once every baseline round is in.
@@ -376,21 +330,19 @@ export async function benchIngest(o: {
           baselineRoundBefore: roundBefore,
           verifyShareOfCpu: 0,
           seconds: Number(seconds.toFixed(3)),
-          peakRssMb: mb(peakRss),
-          rssBeforeMb: mb(rssBefore),
-          mainThreadBusy: Number(busy.toFixed(2)),
+          peakRssMb: mb(m.peakRss),
+          rssBeforeMb: mb(m.rssBefore),
+          mainThreadBusy: Number(m.busy.toFixed(2)),
           ...(machine0 && machine1 ? { machineIdle: idleShare(machine0, machine1) } : {}),
           cpuUsPerEnvelope: {
-            node: Math.round((cpuUsed.user + cpuUsed.system) / stored),
+            node: Math.round(m.cpuMicros / stored),
             loadGenerator: Math.round(result.cpuMicros / stored),
-            ...(mainCpu0 !== undefined && mainCpu1 !== undefined
-              ? { mainThread: Math.round((mainCpu1 - mainCpu0) / stored) }
+            ...(m.mainThreadMicros !== undefined
+              ? { mainThread: Math.round(m.mainThreadMicros / stored) }
               : {}),
-            ...(threads.size > 0 && workerTids
-              ? { verifyWorkers: Math.round(sumOf(threads, workerTids) / stored) }
-              : {}),
+            ...(m.workerMicros !== undefined ? { verifyWorkers: Math.round(m.workerMicros / stored) } : {}),
           },
-          ...(job.kind === 'mqtt' ? { ingestBatches: node.batches() } : {}),
+          ...(job.kind === 'mqtt' ? { ingestBatches: finished.batches } : {}),
         } satisfies IngestRun,
       };
     };
@@ -408,30 +360,12 @@ export async function benchIngest(o: {
     });
     /** One HTTP run on a fresh node, then a baseline round. */
     const httpRun = async (name: string) => {
-      const node = await startNode(name);
-      const ctx = {
-        db: node.store.db,
-        store: node.store,
-        ingestor: node.ingestor,
-        log: node.log,
-        metrics: node.metrics,
-        bus: new EventEmitter(),
-        modules: [uptime],
-        devices: node.devices,
-      } as unknown as NodeContext;
-      const app = await buildApi(ctx);
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      const port = (app.server.address() as { port: number }).port;
+      const started = await startNode(name, { kind: 'http' });
+      if ('skipped' in started) throw new Error(started.skipped);
       progress(`HTTP: ${httpLanes.flat().length} batches of ${batchSize}, ${concurrency} in flight`);
-      const run = await drive(
-        node,
-        { kind: 'http', url: `http://127.0.0.1:${port}/v1/envelopes`, lanes: httpLanes },
-        name,
-      );
-      await app.close();
-      await node.store.close();
+      const { run } = await drive({ kind: 'http', url: started.url, lanes: httpLanes }, name);
       await baselineRound();
-      return run;
+      return { run };
     };
 
     // MQTT: device d on connection d % connections, its envelopes in seq order, one per
@@ -466,28 +400,23 @@ export async function benchIngest(o: {
 
     /** One run through the embedded broker (a fresh node), settled by PUBACK (sent after commit). */
     const embeddedRun = async (name: string, perMessage: number) => {
-      const node = await startNode(name);
-      const broker = await startEmbeddedBroker({
-        host: '127.0.0.1',
-        port: 0,
-        ingestBatch: node.ingestBatch,
-        log: node.log,
-        metrics: node.metrics,
-        ...o.mqttTuning,
+      const started = await startNode(name, {
+        kind: 'embedded',
+        ...(o.mqttTuning?.maxConcurrentBatches
+          ? { maxConcurrentBatches: o.mqttTuning.maxConcurrentBatches }
+          : {}),
       });
+      if ('skipped' in started) throw new Error(started.skipped);
       const clients = mqttClients(`bench-${name}`, perMessage);
-      const run = await drive(
-        node,
-        { kind: 'mqtt', url: broker.url, protocolVersion: 4, window, settle: 'puback', clients },
+      const { run, result } = await drive(
+        { kind: 'mqtt', url: started.url, protocolVersion: 4, window, settle: 'puback', clients },
         name,
       );
       const messages = clients.reduce((n, c) => n + c.messages.length, 0);
-      if (run.result.pubacks !== messages)
-        throw new Error(`${name}: ${run.result.pubacks} PUBACKs for ${messages} messages`);
-      await broker.close();
-      await node.store.close();
+      if (result.pubacks !== messages)
+        throw new Error(`${name}: ${result.pubacks} PUBACKs for ${messages} messages`);
       await baselineRound();
-      return run;
+      return { run };
     };
     // The three runs in turn, `repeats` times, each between two baseline rounds: the
     // machine's speed may drift, and a figure from one run would be that moment's.
@@ -509,27 +438,21 @@ export async function benchIngest(o: {
     if (o.externalMqttUrl) {
       const url = o.externalMqttUrl;
       progress(`MQTT, external broker ${url}: ${envelopes.length} messages`);
-      const extNode = await startNode('mqtt-external');
       const run = randomBytes(4).toString('hex');
-      const ingest = await startMqttIngest({
+      const started = await startNode('mqtt-external', {
+        kind: 'external',
         url,
         clientId: `bench-ingest-${run}`,
         group: `bench${run}`,
-        sessionExpirySeconds: 0,
-        connectTimeoutMs: 3000,
-        ingestBatch: extNode.ingestBatch,
-        log: extNode.log,
-        metrics: extNode.metrics,
         ...(o.mqttTuning?.maxConcurrentBatches
           ? { maxConcurrentBatches: o.mqttTuning.maxConcurrentBatches }
           : {}),
-      }).catch((err: Error) => err);
-      if (ingest instanceof Error) {
-        external = { skipped: `no broker at ${url}: ${ingest.message}` };
+      });
+      if ('skipped' in started) {
+        external = { skipped: started.skipped };
         progress(external.skipped);
       } else {
         const r = await drive(
-          extNode,
           {
             kind: 'mqtt',
             url,
@@ -540,18 +463,15 @@ export async function benchIngest(o: {
           },
           'mqtt-external',
         );
-        const stats = ingest.stats();
-        await ingest.stop({ leaveGroup: true });
         external = {
           ...r.run,
           broker: 'external',
           connections,
           window,
-          maxInFlightSeen: stats.maxInFlightSeen,
+          maxInFlightSeen: r.finished.maxInFlightSeen ?? 0,
         };
         await baselineRound();
       }
-      await extNode.store.close();
     }
 
     const verifyPerSec = Math.max(...verifyRounds);
@@ -596,7 +516,7 @@ export async function benchIngest(o: {
       envelopes: envelopes.length,
       devices: deviceCount,
       batchSize,
-      workers: pool.size,
+      workers: poolSize,
       verifyNice: o.verifyNice ?? 0,
       repeats,
       verifyPerSec,
@@ -615,114 +535,60 @@ export async function benchIngest(o: {
       ),
     };
   } finally {
-    await pool.close();
+    await node?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/**
- * With BENCH_CPU_PROFILE=<dir>, each run's main thread is profiled by V8
- * (the load generator's and the verify workers' are not) and written to
- * <dir>/<run>.cpuprofile, which Chrome DevTools or speedscope open. The
- * profiler costs the main thread a few per cent, so a profiled run's figures
- * are not the report's.
- */
-async function startProfile(): Promise<{ stop: (name: string) => Promise<void> } | undefined> {
-  const dir = process.env.BENCH_CPU_PROFILE;
-  if (!dir) return undefined;
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
+interface NodeProcess {
+  /** Sends one request to the node process and resolves with its answer (requests are answered in order). */
+  request(r: NodeRequest): Promise<unknown>;
+  /** Stops it: its verify pool closed, the process gone. */
+  close(): Promise<void>;
+}
+
+/** Starts the node process (bench/ingestNode.ts); every request fails once it has exited. */
+async function startNodeProcess(): Promise<NodeProcess> {
+  const child: ChildProcess = fork(NODE, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let exitError: Error | undefined;
+  const gone = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exitError = new Error(`bench node process exited (${code ?? signal})`);
+      for (const w of waiting.values()) w.reject(exitError);
+      waiting.clear();
+      resolve();
+    }),
+  );
+  child.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string }) => {
+    const w = waiting.get(m.id);
+    if (!w) return;
+    waiting.delete(m.id);
+    if (m.ok) w.resolve(m.result);
+    else w.reject(new Error(`bench node process: ${m.error}`));
+  });
   return {
-    stop: async (name) => {
-      const { profile } = await session.post('Profiler.stop');
-      session.disconnect();
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
-      progress(`CPU profile of the main thread: ${join(dir, `${name}.cpuprofile`)}`);
+    request: (r) => {
+      if (exitError) return Promise.reject(exitError);
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        child.send({ id, ...r });
+      });
+    },
+    close: async () => {
+      if (!exitError) {
+        child.send({ id: 0, cmd: 'exit' });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await gone;
+        clearTimeout(timer);
+      }
     },
   };
-}
-
-const CLOCK_TICK_MICROS = 10_000;
-
-/**
- * CPU time of this process's main thread so far, in µs, from
- * /proc/self/task/<pid>/stat (utime + stime, in clock ticks of 10 ms, the
- * Linux default USER_HZ); undefined where there is no such file.
- */
-function mainThreadCpuMicros(): number | undefined {
-  return taskCpuMicros(String(process.pid));
-}
-
-/** The machine's CPU time so far by kind (the `cpu` line of /proc/stat, in clock ticks); undefined without it. */
-function machineCpuTicks(): number[] | undefined {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
-    return line.trim().split(/\s+/).slice(1).map(Number);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Share of the CPU time between two {@link machineCpuTicks} readings spent idle or in iowait (fields 4 and 5). */
-function idleShare(before: number[], after: number[]): number {
-  const d = after.map((v, i) => v - (before[i] ?? 0));
-  const total = d.reduce((a, b) => a + b, 0);
-  return total > 0 ? Number((((d[3] ?? 0) + (d[4] ?? 0)) / total).toFixed(3)) : 0;
-}
-
-/** CPU time of one thread of this process so far, in µs; undefined where it cannot be read. */
-function taskCpuMicros(tid: string): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MICROS;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * CPU time of each of this process's threads so far, in µs, by thread id
- * (same source and unit as {@link mainThreadCpuMicros}); empty where there is no /proc.
- */
-function threadCpuMicros(): Map<string, number> {
-  const out = new Map<string, number>();
-  let tids: string[];
-  try {
-    tids = readdirSync('/proc/self/task');
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    // Undefined when the thread ended between the listing and the read.
-    const us = taskCpuMicros(tid);
-    if (us !== undefined) out.set(tid, us);
-  }
-  return out;
-}
-
-/** Per thread, the CPU used between two {@link threadCpuMicros} readings. */
-function cpuSince(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [tid, us] of after) out.set(tid, us - (before.get(tid) ?? 0));
-  return out;
-}
-
-function sumOf(cpu: Map<string, number>, tids: readonly string[]): number {
-  return tids.reduce((s, tid) => s + (cpu.get(tid) ?? 0), 0);
-}
-
-async function countStored(store: Store): Promise<number> {
-  const row = await store.db
-    .selectFrom('envelopes')
-    .select((eb) => eb.fn.countAll().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 /**

@@ -291,7 +291,8 @@ function renderMarkdown(r: Record<string, unknown>): string {
           'and on a shared machine whatever else runs. CPU time per envelope depends less on that (though shared cores run slower): the verify share, ' +
           "the pool's CPU per verify in the rounds just before and after a run ÷ the node's CPU per envelope in the run, is the part of the node's work that is checking signatures, " +
           'and about the ratio it would reach on idle cores with the load generator elsewhere. ' +
-          `${ing.devices ?? ''} devices; RSS is the node process's, and includes the benchmark's pre-signed envelopes. ` +
+          `${ing.devices ?? ''} devices. The node runs in a process of its own (bench/ingestNode.ts), the verify pool of the baseline rounds with it: ` +
+          "its CPU time and RSS are the node's alone, not the benchmark's, which holds every envelope pre-signed. " +
           "The node here is the ingestor alone (signature, replay and skew checks, durable commit): the modules' verification of " +
           'stored envelopes (verdicts, contributions), which a running node does next on the same cores, is not in these figures. ' +
           `The main thread's share is the floor: on ${r.cpus} cores the ratio cannot pass raw verify CPU ÷ (raw verify + main thread + load generator).`,
