@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from './errors.ts';
@@ -194,6 +194,27 @@ describe('publicKeyObject', () => {
         createPublicKey(key.privateKey).export({ format: 'jwk' }),
       );
       expect(toHex(rawPublicKey(built).publicKey)).toBe(toHex(key.publicKey));
+    }
+  });
+
+  it('builds, from the raw bytes, the same key as node:crypto generated, for 40 random keys of each type', () => {
+    // Among 40 p256 keys some coordinate likely starts with a zero byte, which the fixed-width
+    // JWK coordinates must keep.
+    for (const keyType of ['ed25519', 'p256'] as const) {
+      for (let i = 0; i < 40; i++) {
+        const pair =
+          keyType === 'ed25519'
+            ? generateKeyPairSync('ed25519')
+            : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+        const raw = rawPublicKey(pair.publicKey).publicKey;
+        const built = publicKeyObject(keyType, raw);
+        expect(built.export({ format: 'der', type: 'spki' }).toString('hex')).toBe(
+          pair.publicKey.export({ format: 'der', type: 'spki' }).toString('hex'),
+        );
+        const message = Buffer.from(`message ${i}`);
+        const signature = sign(keyType === 'ed25519' ? null : 'sha256', message, pair.privateKey);
+        expect(verify(keyType === 'ed25519' ? null : 'sha256', message, built, signature)).toBe(true);
+      }
     }
   });
 

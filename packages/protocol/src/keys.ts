@@ -32,11 +32,6 @@ export interface DeviceKey {
 
 const KEY_TYPE_CODES: Readonly<Record<KeyType, 1 | 2>> = { ed25519: 1, p256: 2 };
 
-// DER prefixes: the fixed ASN.1 wrapping of a raw key, so import is one concat, no JWK.
-// SubjectPublicKeyInfo { AlgorithmIdentifier { id-Ed25519 }, BIT STRING (32 bytes) }
-const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-// SubjectPublicKeyInfo { { id-ecPublicKey, prime256v1 }, BIT STRING (0x04 || x || y) }
-const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03010703420004', 'hex');
 // PrivateKeyInfo { version 0, { id-Ed25519 }, OCTET STRING { OCTET STRING (32-byte seed) } }
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
@@ -106,16 +101,31 @@ export function deviceIdFromTokenId(tokenId: bigint): DeviceId {
 }
 
 /**
- * A node:crypto public KeyObject for a raw device public key, built from a fixed DER prefix
- * plus the raw bytes. Construction costs a few microseconds: callers verifying many envelopes
+ * A node:crypto public KeyObject for a raw device public key. Callers verifying many envelopes
  * should build it once per device and cache it. Throws `INVALID_KEY` for a wrong length or a
  * p256 point that is not on the curve.
+ *
+ * Built from a JWK, not from DER (a fixed SubjectPublicKeyInfo prefix and the raw bytes): from a
+ * JWK node:crypto sets the key's coordinates directly, while DER goes through OpenSSL 3's
+ * decoders. Measured on the 2-core machine (Node 20, CPU per key over 3,000 keys): ed25519
+ * 9.9 µs against 86.7 µs, more than the 78 µs of one verify; p256 63 µs against 132 µs. A node
+ * builds one per device when it loads its device directory, and each verify worker one per
+ * device it sees.
  */
 export function publicKeyObject(keyType: KeyType, raw: Uint8Array): KeyObject {
   checkPublicKeyLength(keyType, raw);
-  const prefix = keyType === 'ed25519' ? ED25519_SPKI_PREFIX : P256_SPKI_PREFIX;
+  const b = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const jwk =
+    keyType === 'ed25519'
+      ? { kty: 'OKP', crv: 'Ed25519', x: b.toString('base64url') }
+      : {
+          kty: 'EC',
+          crv: 'P-256',
+          x: b.subarray(0, 32).toString('base64url'),
+          y: b.subarray(32).toString('base64url'),
+        };
   try {
-    return createPublicKey({ key: Buffer.concat([prefix, raw]), format: 'der', type: 'spki' });
+    return createPublicKey({ key: jwk, format: 'jwk' });
   } catch (cause) {
     throw new ProtocolError('INVALID_KEY', `invalid ${keyType} public key`, { cause });
   }
