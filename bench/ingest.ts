@@ -398,14 +398,13 @@ export async function benchIngest(o: {
         return { clientId: `${prefix}-${c}`, messages };
       });
 
+    // Node-side MQTT settings other than the defaults, for the embedded and the external runs.
+    const tuning = o.mqttTuning?.maxConcurrentBatches
+      ? { maxConcurrentBatches: o.mqttTuning.maxConcurrentBatches }
+      : {};
     /** One run through the embedded broker (a fresh node), settled by PUBACK (sent after commit). */
     const embeddedRun = async (name: string, perMessage: number) => {
-      const started = await startNode(name, {
-        kind: 'embedded',
-        ...(o.mqttTuning?.maxConcurrentBatches
-          ? { maxConcurrentBatches: o.mqttTuning.maxConcurrentBatches }
-          : {}),
-      });
+      const started = await startNode(name, { kind: 'embedded', ...tuning });
       if ('skipped' in started) throw new Error(started.skipped);
       const clients = mqttClients(`bench-${name}`, perMessage);
       const { run, result } = await drive(
@@ -444,9 +443,7 @@ export async function benchIngest(o: {
         url,
         clientId: `bench-ingest-${run}`,
         group: `bench${run}`,
-        ...(o.mqttTuning?.maxConcurrentBatches
-          ? { maxConcurrentBatches: o.mqttTuning.maxConcurrentBatches }
-          : {}),
+        ...tuning,
       });
       if ('skipped' in started) {
         external = { skipped: started.skipped };
@@ -540,6 +537,11 @@ export async function benchIngest(o: {
   }
 }
 
+/** Runs a TypeScript file of the bench as a child process with an IPC channel, its output on ours. */
+function forkTs(path: string, args: string[]): ChildProcess {
+  return fork(path, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
 interface NodeProcess {
   /** Sends one request to the node process and resolves with its answer (requests are answered in order). */
   request(r: NodeRequest): Promise<unknown>;
@@ -549,10 +551,7 @@ interface NodeProcess {
 
 /** Starts the node process (bench/ingestNode.ts); every request fails once it has exited. */
 async function startNodeProcess(): Promise<NodeProcess> {
-  const child: ChildProcess = fork(NODE, [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = forkTs(NODE, []);
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let exitError: Error | undefined;
@@ -598,10 +597,7 @@ async function startNodeProcess(): Promise<NodeProcess> {
 async function startLoader(
   jobPath: string,
 ): Promise<{ go: () => Promise<LoadResult>; exited: Promise<void> }> {
-  const child: ChildProcess = fork(LOADER, [jobPath], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = forkTs(LOADER, [jobPath]);
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // While a report is awaited, an exit is a failure.
   const exited = new Promise<never>((_, reject) =>

@@ -11,11 +11,12 @@
  * the node's. In one process the node's RSS counted it, and every major
  * collection marked it on the node's cores. How much that can cost, measured
  * with a fake verify pool on the MQTT run: the process's CPU per envelope
- * rose from 27 to 34–38 µs with 4 million more small objects retained. With
- * the benchmark's own data the difference was inside this machine's noise
- * (two alternating pairs of full ingest runs: node CPU 106–110 µs per
- * envelope here, 105–110 µs in one process), so the point is the figures'
- * meaning: the CPU time and RSS reported are the node's alone.
+ * rose from 27–28 to 34–38 µs with 4 million more small objects retained.
+ * With the benchmark's own data the difference was inside this machine's
+ * noise (two alternating pairs of full ingest runs, the three runs of each:
+ * node CPU 103–110 µs per envelope here, 100–110 µs in one process), so the
+ * point is the figures' meaning: the CPU time and RSS reported are the
+ * node's alone.
  *
  * Requests are `{ id, cmd, … }`; each is answered `{ id, ok: true, result }`
  * or `{ id, ok: false, error }`, in order.
