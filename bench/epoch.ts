@@ -17,10 +17,12 @@ import { join } from 'node:path';
 import uptime from '@groundwork/module-uptime';
 import { storeDigestParts } from '@groundwork/node/epochs/digest.ts';
 import {
+  DeviceLists,
   digestFor,
   indexRewardLines,
   persistCumulative,
   prepareEpoch,
+  refreshDeviceLists,
 } from '@groundwork/node/epochs/prepare.ts';
 import { openPostgresStore, openSqliteStore, type Store } from '@groundwork/node/store/db.ts';
 import { sql } from 'kysely';
@@ -128,6 +130,14 @@ export async function benchEpoch(o: {
     phases['digest ahead (during the epoch, not in the close)'] = Number(
       ((performance.now() - a0) / 1000).toFixed(3),
     );
+    // As the closer does during the epoch (closer.ts, deviceListsAhead), and a running node
+    // has from its last close: the device lists, which the close then only brings up to date.
+    const deviceLists = new DeviceLists();
+    const l0 = performance.now();
+    await refreshDeviceLists(store.db, deviceLists, [uptime]);
+    phases['device lists ahead (during the epoch, not in the close)'] = Number(
+      ((performance.now() - l0) / 1000).toFixed(3),
+    );
     const t0 = performance.now();
     let t = t0;
     const lap = (name: string) => {
@@ -156,6 +166,7 @@ export async function benchEpoch(o: {
         registry: `0x${'04'.repeat(20)}`,
       },
       digest,
+      deviceLists,
       bundlePath: join(dir, 'bundle.jsonl'),
     });
     Object.assign(phases, prepared);

@@ -52,7 +52,7 @@ export interface EpochBundle {
     id: string;
     weight: string;
     /** Every active device of the module at close with the account it pays, sorted by id. */
-    devices: { deviceId: string; beneficiary: string }[];
+    devices: readonly { deviceId: string; beneficiary: string }[];
     /** The module's scoring inputs, as collected from the store. */
     inputs: unknown;
   }[];
@@ -332,7 +332,7 @@ export function parseBundle(lines: readonly string[]): EpochBundle {
     const devicesCount = count(hm.devices, `a device count for ${id}`);
     moduleTotals[id] = str(hm.total, `a decimal total for ${id}`, DECIMAL);
     const inputs = next(`the inputs of ${id}`);
-    const devices: EpochBundle['modules'][number]['devices'] = new Array(devicesCount);
+    const devices = new Array<{ deviceId: string; beneficiary: string }>(devicesCount);
     for (let i = 0; i < devicesCount; i++) {
       const l = next(`device ${i + 1} of ${devicesCount} of ${id}`) as [
         string,

@@ -1,4 +1,4 @@
-import { type RawBuilder, sql, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Address, Hex } from 'viem';
 import type { EpochWindow, GroundworkModule, Params } from '../modules/types.ts';
 import type { ComputeRewardsOutput } from '../rewards/computeRewards.ts';
@@ -14,6 +14,10 @@ import {
   computeEpoch,
 } from './bundle.ts';
 import { writeBundleFile } from './bundleFile.ts';
+import { DeviceLists, type DeviceListsRead, type ListedDevice } from './deviceLists.ts';
+
+export { DeviceLists };
+
 import {
   DIGEST_PART_MS,
   type DigestInputs,
@@ -28,23 +32,23 @@ export { digestInputs };
 /**
  * A module's active devices with the account each pays, sorted by id, and,
  * for a module with `deviceInputs`, each device's input (null for a device
- * with none). Two queries in one read transaction, so both come from one
- * snapshot: the device list, and the module's per-device select in device
- * order — each one JSON value from SQL — merged here in one pass. Joining
- * them in SQL instead made SQLite materialize the aggregate and build a
- * temporary index on it: at 1,000,000 devices 3.8 s for the query, against
- * 1.7 s for the aggregate alone.
+ * with none). Both from one read transaction, so from one snapshot: the
+ * device list (kept between closes by `lists`, which reads only the devices
+ * changed since), and the module's per-device select in device order — one
+ * JSON value from SQL — merged here in one pass. Joining them in SQL instead
+ * made SQLite materialize the aggregate and build a temporary index on it: at
+ * 1,000,000 devices 3.8 s for the query, against 1.7 s for the aggregate
+ * alone.
  */
 async function activeDevices(
   db: Db,
   m: GroundworkModule,
   window: EpochWindow,
   params: Params,
-): Promise<{ devices: { deviceId: string; beneficiary: string }[]; perDevice?: unknown[] }> {
+  lists: DeviceLists,
+): Promise<{ devices: readonly ListedDevice[]; perDevice?: unknown[] }> {
   const dialect = dialectOf(db);
   const perDevice = m.deviceInputs?.({ window, params, dialect });
-  const deviceRows = sql`select device_id, operator from devices
-    where module = ${m.id} and active = 1 order by device_id`;
   // SQLite's GROUP BY already yields device order, and an ORDER BY on top sorted
   // again (0.4 s at a million devices); inOrder() below checks it either way.
   const inputRows =
@@ -52,27 +56,21 @@ async function activeDevices(
     (dialect === 'sqlite'
       ? sql`select device_id, value from (${perDevice}) p`
       : sql`select device_id, value from (${perDevice}) p order by device_id`);
-  const list = (rows: RawBuilder<unknown>, second: RawBuilder<unknown>) =>
-    dialect === 'sqlite'
-      ? sql<{ j: string }>`select json_group_array(json_array(device_id, ${second})) as j from (${rows})`
+  const inputList =
+    inputRows &&
+    (dialect === 'sqlite'
+      ? sql<{
+          j: string;
+        }>`select json_group_array(json_array(device_id, json(value))) as j from (${inputRows})`
       : sql<{
           j: string;
-        }>`select coalesce(json_agg(json_build_array(device_id, ${second})), '[]'::json)::text as j
-          from (${rows}) s`;
-  // SQLite: a read transaction is one snapshot (WAL). PostgreSQL: repeatable read makes it one.
-  const snapshot =
-    dialect === 'postgres' ? db.transaction().setIsolationLevel('repeatable read') : db.transaction();
-  const [devicesJson, inputsJson] = await snapshot.execute(async (trx) => {
-    const d = await list(deviceRows, sql`operator`).execute(trx);
-    const i = inputRows
-      ? await list(inputRows, dialect === 'sqlite' ? sql`json(value)` : sql`value::json`).execute(trx)
-      : undefined;
-    return [d.rows[0]?.j ?? '[]', i?.rows[0]?.j] as const;
+        }>`select coalesce(json_agg(json_build_array(device_id, value::json)), '[]'::json)::text as j
+          from (${inputRows}) s`);
+  const [devices, inputsJson] = await snapshot(db).execute(async (trx) => {
+    await lists.refresh(trx, [m.id]);
+    const i = inputList ? await inputList.execute(trx) : undefined;
+    return [lists.get(m.id), i?.rows[0]?.j] as const;
   });
-  const rowsOut = inOrder(JSON.parse(devicesJson) as [string, string][]);
-  const devices = new Array<{ deviceId: string; beneficiary: string }>(rowsOut.length);
-  for (let i = 0; i < rowsOut.length; i++)
-    devices[i] = { deviceId: rowsOut[i]![0], beneficiary: rowsOut[i]![1] };
   if (inputsJson === undefined) return { devices };
   // Both lists in id order: one merge. Inputs of devices not in the list (inactive) drop out.
   const values = inOrder(JSON.parse(inputsJson) as [string, unknown][]);
@@ -84,6 +82,30 @@ async function activeDevices(
     inputs[i] = j < values.length && values[j]![0] === id ? (values[j]![1] ?? null) : null;
   }
   return { devices, perDevice: inputs };
+}
+
+/** A read transaction that is one snapshot: SQLite's are (WAL); on PostgreSQL, repeatable read. */
+function snapshot(db: Db) {
+  return dialectOf(db) === 'postgres'
+    ? db.transaction().setIsolationLevel('repeatable read')
+    : db.transaction();
+}
+
+/**
+ * Brings `lists` up to date for `modules` from one snapshot — what a node
+ * does during the epoch, so that its close reads only what changes after.
+ */
+export async function refreshDeviceLists(
+  db: Db,
+  lists: DeviceLists,
+  modules: readonly GroundworkModule[],
+): Promise<DeviceListsRead> {
+  return snapshot(db).execute((trx) =>
+    lists.refresh(
+      trx,
+      modules.map((m) => m.id),
+    ),
+  );
 }
 
 /**
@@ -110,8 +132,9 @@ export async function collectModule(
   m: GroundworkModule,
   window: EpochWindow,
   params: Params,
-): Promise<{ devices: { deviceId: string; beneficiary: string }[]; inputs: unknown }> {
-  const { devices, perDevice } = await activeDevices(db, m, window, params);
+  lists: DeviceLists = new DeviceLists(),
+): Promise<{ devices: readonly ListedDevice[]; inputs: unknown }> {
+  const { devices, perDevice } = await activeDevices(db, m, window, params, lists);
   const inputs = perDevice ?? (await m.collectInputs?.({ db, window, params })) ?? {};
   return { devices, inputs };
 }
@@ -128,6 +151,8 @@ export interface CollectOptions {
   contracts: { distributor: Address; parameters: Address; schedule: Address; registry: Address };
   /** Computes the inputs digest elsewhere (a worker thread with its own connection); default in-process. */
   digest?: DigestInputs;
+  /** The device lists kept from the last close, if any (else every list is read whole). */
+  deviceLists?: DeviceLists;
 }
 
 /** Everything but the digest: per module its devices and inputs, and the previous cumulative amounts. */
@@ -135,9 +160,10 @@ async function collectWithoutDigest(
   o: CollectOptions,
 ): Promise<Omit<BundleInputs, 'inputsDigest' | 'envelopeCount'>> {
   const { db, window, params } = o;
+  const lists = o.deviceLists ?? new DeviceLists();
   const bundleModules: BundleInputs['modules'] = [];
   for (const m of o.modules) {
-    const { devices, inputs } = await collectModule(db, m, window, params);
+    const { devices, inputs } = await collectModule(db, m, window, params, lists);
     bundleModules.push({
       id: m.id,
       weight: (params.get(`reward.weight.${m.id}`) ?? 0n).toString(),

@@ -10,6 +10,14 @@ export interface DeviceTable {
   operator: string;
   active: number;
   registered_block: number;
+  /** Stamped by triggers on insert and on a change of module, operator or active (migration 0009). */
+  change_seq: Generated<number>;
+}
+
+/** One row: how many times a device row was deleted or its id changed (migration 0009). */
+export interface DevicesResetsTable {
+  id: number;
+  n: number;
 }
 
 /** Accepted envelopes, exactly as signed (body as canonical JSON). */
@@ -138,6 +146,7 @@ export interface Database {
   device_seq: DeviceSeqTable;
   digest_parts: DigestPartTable;
   devices: DeviceTable;
+  devices_resets: DevicesResetsTable;
   envelopes: EnvelopeTable;
   rejections: RejectionTable;
   verdicts: VerdictTable;
