@@ -293,11 +293,15 @@ export function coreMigrations(dialect: Dialect): Record<string, Migration> {
         if (dialect === 'sqlite') {
           const stamp = sql`update devices set change_seq = (select max(change_seq) from devices) + 1
             where rowid = new.rowid;`;
-          await sql`create trigger devices_stamp_insert after insert on devices begin ${stamp} end`.execute(db);
+          await sql`create trigger devices_stamp_insert after insert on devices begin ${stamp} end`.execute(
+            db,
+          );
           await sql`create trigger devices_stamp_update after update of module, operator, active on devices
             begin ${stamp} end`.execute(db);
           const reset = sql`update devices_resets set n = n + 1 where id = 1;`;
-          await sql`create trigger devices_reset_delete after delete on devices begin ${reset} end`.execute(db);
+          await sql`create trigger devices_reset_delete after delete on devices begin ${reset} end`.execute(
+            db,
+          );
           await sql`create trigger devices_reset_id after update of device_id on devices begin ${reset} end`.execute(
             db,
           );
