@@ -80,7 +80,7 @@ function merged(
   changes: readonly { device_id: string; module: string; operator: string; active: number }[],
 ): readonly ListedDevice[] {
   const touches = changes.some(
-    (c) => (c.module === module && Number(c.active) === 1) || indexOf(list, c.device_id) >= 0,
+    (c) => (c.module === module && Number(c.active) === 1) || indexOfDevice(list, c.device_id) >= 0,
   );
   if (!touches) return list;
   const out: ListedDevice[] = [];
@@ -95,8 +95,8 @@ function merged(
   return out;
 }
 
-/** Binary search by id (the list is in id order); -1 if absent. */
-function indexOf(list: readonly ListedDevice[], deviceId: string): number {
+/** Where `deviceId` is in `list` (in id order), by binary search; -1 if absent. */
+export function indexOfDevice(list: readonly ListedDevice[], deviceId: string): number {
   let lo = 0;
   let hi = list.length - 1;
   while (lo <= hi) {
