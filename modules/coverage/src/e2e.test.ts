@@ -16,17 +16,14 @@ import {
   bundleLines,
   type ChainClients,
   computeEpoch,
-  connectChain,
   createLogger,
   DEV_KEYS,
   type Deployment,
-  ensureNetwork,
   h3ToUint64,
-  loadSettings,
   moduleToBytes32,
   type NodeHandle,
   parseBundle,
-  startAnvil,
+  type Settings,
   startNode,
 } from '@groundwork/node';
 import {
@@ -41,6 +38,7 @@ import {
 import { type Address, type Hex, keccak256, parseEventLogs, parseUnits, toHex, zeroAddress } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestNetwork } from '../../../packages/node/test/helpers.ts';
 import { tagToBytes32 } from './chain.ts';
 import { coverageCommands } from './cli.ts';
 import { beaconPacket, type HexString } from './entropy.ts';
@@ -104,16 +102,10 @@ describe('coverage on chain', () => {
   let seq = Date.now();
 
   beforeAll(async () => {
-    anvil = await startAnvil({ port: 0 });
     dataDir = mkdtempSync(join(tmpdir(), 'gw-coverage-'));
-    const settings = loadSettings(
-      { dataDir, api: { port: 0 }, logLevel: 'silent', genesis: { epochSeconds: 8 } },
-      { env: {} },
-    );
-    clients = await connectChain(anvil.rpcUrl);
-    ({ deployment } = await ensureNetwork({
-      settings,
-      clients,
+    let settings: Settings;
+    ({ anvil, clients, settings, deployment } = await startTestNetwork({
+      settings: { dataDir, genesis: { epochSeconds: 8 } },
       modules: [coverage],
       // Two hotspots are an isolated pair by construction, and nobody holds GRND for fees before the first claims.
       parameterOverrides: { 'coverage.ringMaxSize': 0n, 'coverage.feesRequired': 0n },

@@ -4,17 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deviceRegistryAbi, energyMarketAbi, testStableAbi } from '@groundwork/abi';
 import { installErrorHandler } from '@groundwork/node/api/errors.ts';
-import { type AnvilHandle, startAnvil } from '@groundwork/node/chain/anvil.ts';
-import { type ChainClients, connectChain } from '@groundwork/node/chain/clients.ts';
+import type { AnvilHandle } from '@groundwork/node/chain/anvil.ts';
+import type { ChainClients } from '@groundwork/node/chain/clients.ts';
 import type { Deployment } from '@groundwork/node/chain/deployment.ts';
 import { ChainIndexer } from '@groundwork/node/chain/indexer.ts';
 import { h3ToUint64, moduleToBytes32 } from '@groundwork/node/chain/params.ts';
 import { Ingestor } from '@groundwork/node/ingest/ingest.ts';
 import { createLogger } from '@groundwork/node/internal/logger.ts';
 import { createMetrics } from '@groundwork/node/internal/metrics.ts';
-import { DEV_KEYS, defaultSettings } from '@groundwork/node/internal/settings.ts';
+import { DEV_KEYS, type Settings } from '@groundwork/node/internal/settings.ts';
 import type { ModuleRuntime } from '@groundwork/node/modules/types.ts';
-import { ensureNetwork } from '@groundwork/node/network.ts';
 import type { Store } from '@groundwork/node/store/db.ts';
 import { DeviceDirectory } from '@groundwork/node/store/devices.ts';
 import { Verifier } from '@groundwork/node/verify/verifier.ts';
@@ -24,7 +23,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { Address, Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshStore, STORE_KINDS } from '../../../packages/node/test/helpers.ts';
+import { freshStore, STORE_KINDS, startTestNetwork } from '../../../packages/node/test/helpers.ts';
 import energy from './index.ts';
 import { type Order, signOrderBatch } from './market/orders.ts';
 import { registerEnergyRoutes } from './routes.ts';
@@ -70,10 +69,13 @@ describe.each(STORE_KINDS)('energy market through the API and the chain on %s', 
     dir = mkdtempSync(join(tmpdir(), 'gw-energy-api-'));
     // A chain id of its own per store kind: viem's shared nonce manager keys nonces by (address, chain id), and
     // a second anvil with the same id in this process would inherit the first one's nonces.
-    anvil = await startAnvil({ port: 0, chainId: CHAIN_ID });
-    clients = await connectChain(anvil.rpcUrl, { pollingInterval: 20 });
-    const settings = { ...defaultSettings(), dataDir: dir };
-    ({ deployment } = await ensureNetwork({ settings, clients, modules: [energy] }));
+    let settings: Settings;
+    ({ anvil, clients, settings, deployment } = await startTestNetwork({
+      settings: { dataDir: dir },
+      modules: [energy],
+      chainId: CHAIN_ID,
+      pollingInterval: 20,
+    }));
     for (const [key, meter] of [
       [BUYER, buyerMeter],
       [SELLER, sellerMeter],

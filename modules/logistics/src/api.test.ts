@@ -7,14 +7,12 @@ import { deviceRegistryAbi } from '@groundwork/abi';
 import {
   type AnvilHandle,
   type ChainClients,
-  connectChain,
   createLogger,
   DEV_KEYS,
-  ensureNetwork,
-  loadSettings,
+  type Deployment,
   moduleToBytes32,
   type NodeHandle,
-  startAnvil,
+  type Settings,
   startNode,
 } from '@groundwork/node';
 import {
@@ -30,6 +28,7 @@ import {
 import type { Address, Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startTestNetwork } from '../../../packages/node/test/helpers.ts';
 import { anchorPending } from './anchor.ts';
 import { ApiError, type LogisticsClient, signIn } from './client.ts';
 import { handoffTypedData } from './handoff.ts';
@@ -133,24 +132,13 @@ describe('logistics API on a running node and chain', () => {
     await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
     hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/alerts`;
 
-    anvil = await startAnvil({ port: 0 });
-    clients = await connectChain(anvil.rpcUrl);
-    const settings = loadSettings(
-      {
-        dataDir,
-        logLevel: 'silent',
-        api: { host: '127.0.0.1', port: 0 },
-        mqtt: { enabled: false },
-        genesis: { epochSeconds: 3600 },
-      },
-      { env: {} },
-    );
-    const { deployment } = await ensureNetwork({
-      settings,
-      clients,
+    let settings: Settings;
+    let deployment: Deployment;
+    ({ anvil, clients, settings, deployment } = await startTestNetwork({
+      settings: { dataDir, mqtt: { enabled: false }, genesis: { epochSeconds: 3600 } },
       modules: [logistics],
       parameterOverrides: { [LOGISTICS_PARAMS.anchorLoadRecords]: 2n ** 53n },
-    });
+    }));
     network = {
       chainId: deployment.chainId,
       anchorRegistry: deployment.modules!.logistics!.AnchorRegistry! as Address,

@@ -12,12 +12,15 @@ import {
 } from '@groundwork/protocol';
 import pg from 'pg';
 import type { Hex } from 'viem';
-import type { ChainClients } from '../src/chain/clients.ts';
+import { type AnvilHandle, startAnvil } from '../src/chain/anvil.ts';
+import { type ChainClients, connectChain } from '../src/chain/clients.ts';
 import type { Deployment } from '../src/chain/deployment.ts';
 import { moduleToBytes32 } from '../src/chain/params.ts';
 import { createLogger } from '../src/internal/logger.ts';
 import { createMetrics } from '../src/internal/metrics.ts';
+import { loadSettings, type Settings, type SettingsOverrides } from '../src/internal/settings.ts';
 import type { GroundworkModule } from '../src/modules/types.ts';
+import { ensureNetwork } from '../src/network.ts';
 import { openPostgresStore, openSqliteStore, type Store } from '../src/store/db.ts';
 import { DeviceDirectory } from '../src/store/devices.ts';
 
@@ -165,4 +168,42 @@ export function registerOnChain(
       },
     ],
   });
+}
+
+/**
+ * A local chain with a network deployed for `modules`, as the on-chain tests
+ * start it: anvil on a free loopback port (`chainId` if given: viem's shared
+ * nonce manager keys nonces by address and chain id, so a second anvil in one
+ * process needs its own), clients, the settings (`settings` over silent logs,
+ * the API on a free loopback port, no environment) and the deployment.
+ * The caller stops `anvil`.
+ */
+export async function startTestNetwork(o: {
+  settings: SettingsOverrides & { dataDir: string };
+  modules: GroundworkModule[];
+  parameterOverrides?: Record<string, bigint>;
+  chainId?: number;
+  pollingInterval?: number;
+}): Promise<{ anvil: AnvilHandle; clients: ChainClients; settings: Settings; deployment: Deployment }> {
+  const anvil = await startAnvil({ port: 0, ...(o.chainId !== undefined ? { chainId: o.chainId } : {}) });
+  try {
+    const clients = await connectChain(
+      anvil.rpcUrl,
+      o.pollingInterval !== undefined ? { pollingInterval: o.pollingInterval } : {},
+    );
+    const settings = loadSettings(
+      { logLevel: 'silent', ...o.settings, api: { host: '127.0.0.1', port: 0, ...o.settings.api } },
+      { env: {} },
+    );
+    const { deployment } = await ensureNetwork({
+      settings,
+      clients,
+      modules: o.modules,
+      ...(o.parameterOverrides ? { parameterOverrides: o.parameterOverrides } : {}),
+    });
+    return { anvil, clients, settings, deployment };
+  } catch (err) {
+    await anvil.stop();
+    throw err;
+  }
 }

@@ -5,13 +5,19 @@ import uptime from '@groundwork/module-uptime';
 import { deviceKeyFromSeed } from '@groundwork/protocol';
 import type { Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AnvilHandle, startAnvil } from '../src/chain/anvil.ts';
-import { type ChainClients, connectChain } from '../src/chain/clients.ts';
+import type { AnvilHandle } from '../src/chain/anvil.ts';
+import type { ChainClients } from '../src/chain/clients.ts';
 import type { Deployment } from '../src/chain/deployment.ts';
 import { ChainIndexer } from '../src/chain/indexer.ts';
-import { DEV_KEYS, loadSettings } from '../src/internal/settings.ts';
-import { ensureNetwork } from '../src/network.ts';
-import { freshStore, loadDirectory, newMetrics, registerOnChain, silentLog } from './helpers.ts';
+import { DEV_KEYS } from '../src/internal/settings.ts';
+import {
+  freshStore,
+  loadDirectory,
+  newMetrics,
+  registerOnChain,
+  silentLog,
+  startTestNetwork,
+} from './helpers.ts';
 
 describe('chain indexer on a local chain', () => {
   let anvil: AnvilHandle;
@@ -20,13 +26,10 @@ describe('chain indexer on a local chain', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gw-indexer-'));
 
   beforeAll(async () => {
-    anvil = await startAnvil({ port: 0 });
-    clients = await connectChain(anvil.rpcUrl);
-    const settings = loadSettings(
-      { dataDir, logLevel: 'silent', api: { host: '127.0.0.1', port: 0 }, mqtt: { enabled: false } },
-      { env: {} },
-    );
-    ({ deployment } = await ensureNetwork({ settings, clients, modules: [uptime] }));
+    ({ anvil, clients, deployment } = await startTestNetwork({
+      settings: { dataDir, mqtt: { enabled: false } },
+      modules: [uptime],
+    }));
   }, 120_000);
 
   afterAll(async () => {

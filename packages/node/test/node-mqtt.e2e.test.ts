@@ -16,13 +16,12 @@ import mqtt from 'mqtt';
 import pino from 'pino';
 import type { Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AnvilHandle, startAnvil } from '../src/chain/anvil.ts';
-import { type ChainClients, connectChain } from '../src/chain/clients.ts';
+import type { AnvilHandle } from '../src/chain/anvil.ts';
+import type { ChainClients } from '../src/chain/clients.ts';
 import type { Deployment } from '../src/chain/deployment.ts';
-import { DEV_KEYS, loadSettings } from '../src/internal/settings.ts';
-import { ensureNetwork } from '../src/network.ts';
+import { DEV_KEYS, type Settings } from '../src/internal/settings.ts';
 import { type NodeHandle, startNode } from '../src/node.ts';
-import { registerOnChain } from './helpers.ts';
+import { registerOnChain, startTestNetwork } from './helpers.ts';
 
 const BROKER_URL = process.env.GROUNDWORK_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 const key = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(0x5a));
@@ -40,18 +39,14 @@ describe('a node with an external MQTT broker', () => {
   const run = randomBytes(4).toString('hex');
 
   beforeAll(async () => {
-    anvil = await startAnvil({ port: 0 });
-    clients = await connectChain(anvil.rpcUrl);
-    const settings = loadSettings(
-      {
+    let settings: Settings;
+    ({ anvil, clients, settings, deployment } = await startTestNetwork({
+      settings: {
         dataDir,
-        logLevel: 'silent',
-        api: { host: '127.0.0.1', port: 0 },
         mqtt: { url: BROKER_URL, group: `node${run}`, clientId: `node-mqtt-${run}`, maxInFlight: 7 },
       },
-      { env: {} },
-    );
-    ({ deployment } = await ensureNetwork({ settings, clients, modules: [uptime] }));
+      modules: [uptime],
+    }));
     const hash = await registerOnChain(clients, deployment, key, {
       operatorKey: DEV_KEYS[5] as Hex,
       module: 'uptime',
