@@ -144,7 +144,8 @@ export interface IngestBenchResult {
    * device's next `perMessage` envelopes as one batch (docs/PROTOCOL.md §8A),
    * as a meter uploading its intervals or a tracker after a gap would send.
    */
-  mqttBatched: IngestRun & { broker: 'embedded'; connections: number; window: number; perMessage: number };
+  /** Absent when the run was not asked for (`batched: false`). */
+  mqttBatched?: IngestRun & { broker: 'embedded'; connections: number; window: number; perMessage: number };
   /** MQTT through an external Mosquitto and the shared subscription, if one was reachable. */
   mqttExternal?:
     | (IngestRun & { broker: string; connections: number; window: number; maxInFlightSeen: number })
@@ -185,6 +186,8 @@ export async function benchIngest(o: {
   repeats?: number;
   /** Node-side MQTT settings other than the defaults, to compare them. */
   mqttTuning?: { maxConcurrentBatches?: number };
+  /** Whether to make the buffering-device MQTT run (default true). */
+  batched?: boolean;
 }): Promise<IngestBenchResult> {
   const concurrency = o.concurrency ?? 4;
   const batchSize = o.batchSize ?? 500;
@@ -429,6 +432,7 @@ export async function benchIngest(o: {
       httpRuns.push(await httpRun(`http${tag}`));
       progress(`MQTT, embedded broker: ${envelopes.length} messages, ${connections} connections × ${window}`);
       mqttRuns.push(await embeddedRun(`mqtt${tag}`, 1));
+      if (o.batched === false) continue;
       progress(`MQTT, embedded broker, ${perMessage} envelopes per message`);
       batchedRuns.push(await embeddedRun(`mqtt-batched${tag}`, perMessage));
     }
@@ -524,7 +528,17 @@ export async function benchIngest(o: {
       verifyCpuUs: Number(verifyCpuUs.toFixed(1)),
       http: median(httpRuns),
       mqtt: { ...median(mqttRuns), broker: 'embedded', connections, window },
-      mqttBatched: { ...median(batchedRuns), broker: 'embedded', connections, window, perMessage },
+      ...(batchedRuns.length > 0
+        ? {
+            mqttBatched: {
+              ...median(batchedRuns),
+              broker: 'embedded' as const,
+              connections,
+              window,
+              perMessage,
+            },
+          }
+        : {}),
       ...(external ? { mqttExternal: external } : {}),
       peakRssMb: Math.max(
         ...[...httpRuns, ...mqttRuns, ...batchedRuns].map((r) => r.run.peakRssMb),
