@@ -1,5 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -93,6 +95,81 @@ describe('groundwork up (running) + groundwork claim', () => {
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(BigInt((after as unknown as { claimed: string }).claimed)).toBe(BigInt(m![1]!));
+  }, 120_000);
+
+  /**
+   * The node's API behind a proxy that answers the first `stale` claimable
+   * requests with a proof the chain refuses, as it refuses a proof of the
+   * epoch before a root that landed after the node answered.
+   */
+  async function staleProxy(stale: number): Promise<{ url: string; asked: () => number; close: () => void }> {
+    let asked = 0;
+    const server = createServer(async (req, res) => {
+      const upstream = await fetch(`${api}${req.url}`);
+      let body = await upstream.text();
+      if (req.url?.endsWith('/claimable') && asked++ < stale) {
+        const c = JSON.parse(body) as { proof: string[] };
+        c.proof = [`0x${'ab'.repeat(32)}`, ...c.proof.slice(1)];
+        body = JSON.stringify(c);
+      }
+      res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      asked: () => asked,
+      close: () => server.close(),
+    };
+  }
+
+  async function owed(operator: string): Promise<void> {
+    for (let i = 0; i < 120; i++) {
+      const c = (await (await fetch(`${api}/v1/accounts/${operator}/claimable`)).json()) as {
+        claimable: string;
+      };
+      if (BigInt(c.claimable) > 0n) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error('nothing became claimable');
+  }
+
+  it('asks the node again when the chain refuses a proof, as after a newer root', async () => {
+    const operator = privateKeyToAccount(DEV_KEYS[5] as Hex).address.toLowerCase();
+    await owed(operator);
+    const proxy = await staleProxy(1);
+    try {
+      const out = await run(
+        process.execPath,
+        [BIN, 'claim', '--account', operator, '--data-dir', dataDir, '--api', proxy.url],
+        { timeout: 60_000 },
+      );
+      expect(out.stderr).toMatch(
+        /the proof of epoch \d+ is no longer the chain's: a newer root landed; asking the node again/,
+      );
+      expect(out.stdout).toMatch(/^claimed \d+ base units for 0x[0-9a-f]{40} in 0x[0-9a-f]{64}\n$/);
+      // Two, or more if a root also landed between an answer and its claim (epochs of 3 s here).
+      expect(proxy.asked()).toBeGreaterThanOrEqual(2);
+    } finally {
+      proxy.close();
+    }
+  }, 120_000);
+
+  it('gives up after three refused proofs, with the chain error', async () => {
+    const operator = privateKeyToAccount(DEV_KEYS[5] as Hex).address.toLowerCase();
+    await owed(operator);
+    const proxy = await staleProxy(1_000);
+    try {
+      const failed = await run(
+        process.execPath,
+        [BIN, 'claim', '--account', operator, '--data-dir', dataDir, '--api', proxy.url],
+        { timeout: 60_000 },
+      ).catch((e: { code: number; stderr: string }) => e);
+      expect(failed).toMatchObject({ code: 1 });
+      expect((failed as { stderr: string }).stderr).toContain('RewardsDistributorInvalidProof');
+      expect(proxy.asked()).toBe(3);
+    } finally {
+      proxy.close();
+    }
   }, 120_000);
 
   it('refuses a malformed account with a usage error and exit code 2', async () => {

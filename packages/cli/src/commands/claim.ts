@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import { groundTokenAbi, rewardsDistributorAbi } from '@groundwork/abi';
 import { BaseError, connectChain, DEV_KEYS } from '@groundwork/node';
-import { type Address, type Hex, parseEventLogs } from 'viem';
+import {
+  type Address,
+  ContractFunctionRevertedError,
+  type Hex,
+  parseEventLogs,
+  BaseError as ViemError,
+} from 'viem';
 import type { ClaimOptions } from '../main.ts';
 import { readRuntime } from '../runtime.ts';
 
@@ -21,34 +27,64 @@ export async function claimCommand(opts: ClaimOptions): Promise<number> {
     rpcUrl: string;
     contracts: { distributor: Address; token: Address };
   };
-  const res = await fetch(`${api}/v1/accounts/${account}/claimable`);
-  if (!res.ok) throw new BaseError('API_ERROR', `node answered ${res.status}: ${await res.text()}`);
-  const c = (await res.json()) as {
-    cumulativeAmount: string;
-    claimable: string;
-    proof: Hex[];
-    epoch: number | null;
+  const claimable = async () => {
+    const res = await fetch(`${api}/v1/accounts/${account}/claimable`);
+    if (!res.ok) throw new BaseError('API_ERROR', `node answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as {
+      cumulativeAmount: string;
+      claimable: string;
+      proof: Hex[];
+      epoch: number | null;
+    };
   };
-  if (BigInt(c.claimable) === 0n) {
-    process.stdout.write(
-      `nothing to claim for ${account} (cumulative ${c.cumulativeAmount}, epoch ${c.epoch ?? '-'})\n`,
-    );
-    return 0;
+  let clients: Awaited<ReturnType<typeof connectChain>> | undefined;
+  let hash: Hex | undefined;
+  // The distributor checks a proof against its current root only: a root that lands
+  // between the node's answer and the claim (every few seconds with short epochs)
+  // turns the proof stale. The claim is then asked for again, up to CLAIM_ATTEMPTS times.
+  for (let attempt = 1; hash === undefined; attempt++) {
+    const c = await claimable();
+    if (BigInt(c.claimable) === 0n) {
+      process.stdout.write(
+        `nothing to claim for ${account} (cumulative ${c.cumulativeAmount}, epoch ${c.epoch ?? '-'})\n`,
+      );
+      return 0;
+    }
+    clients ??= await connectChain(opts.rpc ?? runtime?.rpcUrl ?? status.rpcUrl);
+    // Default relayer: development account 9, which nothing else in a local network sends from.
+    const w = clients.walletFor((opts['private-key'] ?? DEV_KEYS[9]) as Hex);
+    try {
+      hash = await w.writeContract({
+        address: status.contracts.distributor,
+        abi: rewardsDistributorAbi,
+        functionName: 'claim',
+        args: [account as Address, BigInt(c.cumulativeAmount), c.proof],
+      });
+    } catch (err) {
+      if (attempt >= CLAIM_ATTEMPTS || !isStaleProof(err)) throw err;
+      process.stderr.write(
+        `the proof of epoch ${c.epoch} is no longer the chain's: a newer root landed; asking the node again\n`,
+      );
+    }
   }
-  const clients = await connectChain(opts.rpc ?? runtime?.rpcUrl ?? status.rpcUrl);
-  // Default relayer: development account 9, which nothing else in a local network sends from.
-  const w = clients.walletFor((opts['private-key'] ?? DEV_KEYS[9]) as Hex);
-  const hash = await w.writeContract({
-    address: status.contracts.distributor,
-    abi: rewardsDistributorAbi,
-    functionName: 'claim',
-    args: [account as Address, BigInt(c.cumulativeAmount), c.proof],
-  });
-  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
+  const receipt = await clients!.publicClient.waitForTransactionReceipt({ hash });
   if (receipt.status !== 'success') throw new BaseError('CLAIM_REVERTED', `claim reverted in ${hash}`);
   const moved = parseEventLogs({ abi: groundTokenAbi, logs: receipt.logs, eventName: 'Transfer' })
     .filter((l) => l.address.toLowerCase() === status.contracts.token.toLowerCase())
     .reduce((s, l) => s + l.args.value, 0n);
   process.stdout.write(`claimed ${moved} base units for ${account} in ${hash}\n`);
   return 0;
+}
+
+/** How many times a claim is built from the node's answer before a stale proof is an error. */
+const CLAIM_ATTEMPTS = 3;
+
+/** Whether the chain refused the claim's proof (RewardsDistributorInvalidProof), as a newer root does. */
+function isStaleProof(err: unknown): boolean {
+  if (!(err instanceof ViemError)) return false;
+  const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError);
+  return (
+    reverted instanceof ContractFunctionRevertedError &&
+    reverted.data?.errorName === 'RewardsDistributorInvalidProof'
+  );
 }

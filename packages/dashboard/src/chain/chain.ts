@@ -9,7 +9,9 @@ import { dataCreditsAbi, groundTokenAbi, rewardsDistributorAbi } from '@groundwo
 import {
   type Account,
   type Address,
+  BaseError,
   type Chain,
+  ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
   custom,
@@ -239,6 +241,20 @@ export async function claimRewards(
   });
   const paid = events.reduce((s, e) => s + e.args.amount, 0n);
   return { tx: hash, paid, cumulativeAmount, epoch: claimable.epoch };
+}
+
+/**
+ * Whether the chain refused a claim's proof (RewardsDistributorInvalidProof):
+ * the distributor checks proofs against its current root only, so a root that
+ * lands between the node's answer and the claim makes the proof stale.
+ */
+export function isStaleProof(err: unknown): boolean {
+  if (!(err instanceof BaseError)) return false;
+  const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError);
+  return (
+    reverted instanceof ContractFunctionRevertedError &&
+    reverted.data?.errorName === 'RewardsDistributorInvalidProof'
+  );
 }
 
 /**
