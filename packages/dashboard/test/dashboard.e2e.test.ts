@@ -330,7 +330,7 @@ describe('the dashboard in a browser, on a live local network', () => {
     await page.route('**/v1/accounts/*/claimable', async (route) => {
       if (asked++ > 0) return route.continue();
       const response = await route.fetch();
-      const c = (await response.json()) as Claimable;
+      const c = (await response.json()) as Claimable & { proof: Hex[] };
       await route.fulfill({ response, json: { ...c, proof: [`0x${'ab'.repeat(32)}`, ...c.proof.slice(1)] } });
     });
     await page.getByTestId('claim-button').click();
