@@ -5,7 +5,8 @@ import type { Db } from './db.ts';
 export interface KnownDevice {
   deviceId: string;
   keyType: KeyType;
-  publicKey: KeyObject;
+  /** For verifying on this thread; the directory builds it on first use (see {@link DirectoryEntry}). */
+  readonly publicKey: KeyObject;
   /** The raw public key bytes (32 ed25519, 64 P-256 x||y), for the verify workers. */
   rawPublicKey: Uint8Array;
   module: string;
@@ -72,17 +73,49 @@ export class DeviceDirectory {
   }): void {
     const keyType = keyTypeFromCode(r.key_type);
     const existing = this.#devices.get(r.device_id);
-    const raw = existing?.rawPublicKey ?? Buffer.from(r.public_key.slice(2), 'hex');
-    this.#devices.set(r.device_id, {
-      deviceId: r.device_id,
-      keyType,
-      publicKey: existing?.publicKey ?? publicKeyObject(keyType, raw),
-      rawPublicKey: raw,
-      module: r.module,
-      h3Cell: r.h3_cell,
-      operator: r.operator,
-      active: r.active === 1,
-      lastSeq: existing?.lastSeq ?? 0,
-    });
+    const entry =
+      existing instanceof DirectoryEntry && existing.keyType === keyType
+        ? existing.withKeyOf()
+        : new DirectoryEntry(r.device_id, keyType, Buffer.from(r.public_key.slice(2), 'hex'));
+    entry.module = r.module;
+    entry.h3Cell = r.h3_cell;
+    entry.operator = r.operator;
+    entry.active = r.active === 1;
+    entry.lastSeq = existing?.lastSeq ?? 0;
+    this.#devices.set(r.device_id, entry);
+  }
+}
+
+/**
+ * A device of the directory. Its key object is built on first use: with a
+ * verify pool (the default) the workers build their own from the raw bytes
+ * and this thread never needs one, so a node that loads a million devices
+ * does not build a million key objects it will not use (about 10 µs of CPU
+ * each from a JWK, and memory).
+ */
+class DirectoryEntry implements KnownDevice {
+  module = '';
+  h3Cell = '';
+  operator = '';
+  active = false;
+  lastSeq = 0;
+  #publicKey: KeyObject | undefined;
+
+  constructor(
+    readonly deviceId: string,
+    readonly keyType: KeyType,
+    readonly rawPublicKey: Uint8Array,
+    publicKey?: KeyObject,
+  ) {
+    this.#publicKey = publicKey;
+  }
+
+  get publicKey(): KeyObject {
+    return (this.#publicKey ??= publicKeyObject(this.keyType, this.rawPublicKey));
+  }
+
+  /** A new entry for the same device and key, with the key object if one was built. */
+  withKeyOf(): DirectoryEntry {
+    return new DirectoryEntry(this.deviceId, this.keyType, this.rawPublicKey, this.#publicKey);
   }
 }
