@@ -2,7 +2,7 @@ import { deviceKeyFromSeed } from '@groundwork/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectModule } from '../../../packages/node/src/epochs/prepare.ts';
 import type { Store } from '../../../packages/node/src/store/db.ts';
-import { freshStore, STORE_KINDS } from '../../../packages/node/test/helpers.ts';
+import { freshStore, insertDeviceRow, STORE_KINDS } from '../../../packages/node/test/helpers.ts';
 import uptime, { expectedSlots, UPTIME_PARAMS } from './index.ts';
 
 const params = new Map<string, bigint>([
@@ -29,21 +29,8 @@ describe.each(STORE_KINDS)('uptime module on %s', (kind) => {
       .execute();
   }
 
-  async function register(deviceId: string, module: string, active: number) {
-    await store.db
-      .insertInto('devices')
-      .values({
-        device_id: deviceId,
-        key_type: 1,
-        public_key: `0x${'11'.repeat(32)}`,
-        module,
-        h3_cell: '8a392ad5a6dffff',
-        operator: `0x${'ab'.repeat(20)}`,
-        active,
-        registered_block: 1,
-      })
-      .execute();
-  }
+  const register = (deviceId: string, module: string, active: number) =>
+    insertDeviceRow(store, deviceId, { module, active });
 
   it('counts distinct heartbeat slots per active device inside the window only, aligned with the devices', async () => {
     const inactive = deviceKeyFromSeed('ed25519', new Uint8Array(32).fill(4)).deviceId;

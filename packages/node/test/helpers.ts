@@ -100,6 +100,30 @@ export async function seedDevice(
   await store.db.insertInto('device_seq').values({ device_id: key.deviceId, last_seq: 0 }).execute();
 }
 
+/**
+ * Inserts a device row by id alone (a placeholder key, no seq row): for tests
+ * of what reads the devices table — device lists, module inputs — not of ingest.
+ */
+export async function insertDeviceRow(
+  store: Store,
+  deviceId: string,
+  o: { module: string; operator?: string; active?: number },
+): Promise<void> {
+  await store.db
+    .insertInto('devices')
+    .values({
+      device_id: deviceId,
+      key_type: 1,
+      public_key: `0x${'11'.repeat(32)}`,
+      module: o.module,
+      h3_cell: '8a392ad5a6dffff',
+      operator: o.operator ?? `0x${'ab'.repeat(20)}`,
+      active: o.active ?? 1,
+      registered_block: 1,
+    })
+    .execute();
+}
+
 export async function loadDirectory(store: Store): Promise<DeviceDirectory> {
   const d = new DeviceDirectory();
   await d.load(store.db);

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freshStore, STORE_KINDS, TEST_PG_URL } from '../../test/helpers.ts';
+import { freshStore, insertDeviceRow, STORE_KINDS, TEST_PG_URL } from '../../test/helpers.ts';
 import type { Store } from '../store/db.ts';
 import { DeviceLists } from './deviceLists.ts';
 import { refreshDeviceLists } from './prepare.ts';
@@ -19,19 +19,7 @@ describe.each(STORE_KINDS)('device lists on %s', (kind) => {
   afterEach(async () => cleanup());
 
   const insert = (n: number, module: string, operator: number, active = 1) =>
-    store.db
-      .insertInto('devices')
-      .values({
-        device_id: id(n),
-        key_type: 1,
-        public_key: `0x${'11'.repeat(32)}`,
-        module,
-        h3_cell: '8a392ad5a6dffff',
-        operator: account(operator),
-        active,
-        registered_block: 1,
-      })
-      .execute();
+    insertDeviceRow(store, id(n), { module, operator: account(operator), active });
   const stamps = async () =>
     Object.fromEntries(
       (await store.db.selectFrom('devices').select(['device_id', 'change_seq']).execute()).map((r) => [

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freshStore, STORE_KINDS } from '../../test/helpers.ts';
+import { freshStore, insertDeviceRow, STORE_KINDS } from '../../test/helpers.ts';
 import type { GroundworkModule } from '../modules/types.ts';
 import type { Store } from '../store/db.ts';
 import { DeviceLists } from './deviceLists.ts';
@@ -26,19 +26,7 @@ describe.each(STORE_KINDS)('collecting per-device inputs on %s', (kind) => {
       [5, 'other', 1],
       [6, 'probe', 1],
     ] as const)
-      await store.db
-        .insertInto('devices')
-        .values({
-          device_id: id(n),
-          key_type: 1,
-          public_key: '0x11',
-          module,
-          h3_cell: '8a392ad5a6dffff',
-          operator: `0x${'ab'.repeat(20)}`,
-          active,
-          registered_block: 1,
-        })
-        .execute();
+      await insertDeviceRow(store, id(n), { module, active });
   });
   afterEach(async () => cleanup());
 
