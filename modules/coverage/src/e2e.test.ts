@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dataCreditsAbi, deviceRegistryAbi, groundTokenAbi, rewardsDistributorAbi } from '@groundwork/abi';
+import { dataCreditsAbi, groundTokenAbi, rewardsDistributorAbi } from '@groundwork/abi';
 import {
   type AnvilHandle,
   bundleLines,
@@ -20,25 +20,16 @@ import {
   DEV_KEYS,
   type Deployment,
   h3ToUint64,
-  moduleToBytes32,
   type NodeHandle,
   parseBundle,
   type Settings,
   startNode,
 } from '@groundwork/node';
-import {
-  type DeviceKey,
-  deviceKeyFromSeed,
-  keyTypeCode,
-  toHex as protoHex,
-  registrationDigest,
-  signEnvelope,
-  signRegistration,
-} from '@groundwork/protocol';
+import { type DeviceKey, deviceKeyFromSeed, signEnvelope } from '@groundwork/protocol';
 import { type Address, type Hex, keccak256, parseEventLogs, parseUnits, toHex, zeroAddress } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestNetwork } from '../../../packages/node/test/helpers.ts';
+import { registerOnChain, startTestNetwork } from '../../../packages/node/test/helpers.ts';
 import { tagToBytes32 } from './chain.ts';
 import { coverageCommands } from './cli.ts';
 import { beaconPacket, type HexString } from './entropy.ts';
@@ -115,26 +106,10 @@ describe('coverage on chain', () => {
       [hotspotA, cellA, DEV_KEYS[5]],
       [hotspotB, cellB, DEV_KEYS[6]],
     ] as [DeviceKey, string, Hex][]) {
-      const op = privateKeyToAccount(operator);
-      const digest = registrationDigest({
-        chainId: clients.chain.id,
-        registry: deployment.contracts.registry,
-        operator: op.address,
-        nonce: 0,
-      });
-      const hash = await clients.walletFor(operator).writeContract({
-        address: deployment.contracts.registry,
-        abi: deviceRegistryAbi,
-        functionName: 'register',
-        args: [
-          {
-            keyType: keyTypeCode(key.keyType),
-            publicKey: protoHex(key.publicKey) as Hex,
-            module: moduleToBytes32('coverage'),
-            h3Cell: h3ToUint64(cell),
-            signature: protoHex(signRegistration(key.privateKey, key.keyType, digest)) as Hex,
-          },
-        ],
+      const hash = await registerOnChain(clients, deployment, key, {
+        operatorKey: operator,
+        module: 'coverage',
+        h3Cell: h3ToUint64(cell),
       });
       await clients.publicClient.waitForTransactionReceipt({ hash });
     }

@@ -2,13 +2,13 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deviceRegistryAbi, energyMarketAbi, testStableAbi } from '@groundwork/abi';
+import { energyMarketAbi, testStableAbi } from '@groundwork/abi';
 import { installErrorHandler } from '@groundwork/node/api/errors.ts';
 import type { AnvilHandle } from '@groundwork/node/chain/anvil.ts';
 import type { ChainClients } from '@groundwork/node/chain/clients.ts';
 import type { Deployment } from '@groundwork/node/chain/deployment.ts';
 import { ChainIndexer } from '@groundwork/node/chain/indexer.ts';
-import { h3ToUint64, moduleToBytes32 } from '@groundwork/node/chain/params.ts';
+import { h3ToUint64 } from '@groundwork/node/chain/params.ts';
 import { Ingestor } from '@groundwork/node/ingest/ingest.ts';
 import { createLogger } from '@groundwork/node/internal/logger.ts';
 import { createMetrics } from '@groundwork/node/internal/metrics.ts';
@@ -17,13 +17,18 @@ import type { ModuleRuntime } from '@groundwork/node/modules/types.ts';
 import type { Store } from '@groundwork/node/store/db.ts';
 import { DeviceDirectory } from '@groundwork/node/store/devices.ts';
 import { Verifier } from '@groundwork/node/verify/verifier.ts';
-import { keyTypeCode, registrationDigest, signEnvelope, signRegistration, toHex } from '@groundwork/protocol';
+import { signEnvelope } from '@groundwork/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Address, Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshStore, STORE_KINDS, startTestNetwork } from '../../../packages/node/test/helpers.ts';
+import {
+  freshStore,
+  registerOnChain,
+  STORE_KINDS,
+  startTestNetwork,
+} from '../../../packages/node/test/helpers.ts';
 import energy from './index.ts';
 import { type Order, signOrderBatch } from './market/orders.ts';
 import { registerEnergyRoutes } from './routes.ts';
@@ -80,26 +85,10 @@ describe.each(STORE_KINDS)('energy market through the API and the chain on %s', 
       [BUYER, buyerMeter],
       [SELLER, sellerMeter],
     ] as const) {
-      const w = clients.walletFor(key);
-      const digest = registrationDigest({
-        chainId: clients.chain.id,
-        registry: deployment.contracts.registry,
-        operator: w.account.address,
-        nonce: 0,
-      });
-      const hash = await w.writeContract({
-        address: deployment.contracts.registry,
-        abi: deviceRegistryAbi,
-        functionName: 'register',
-        args: [
-          {
-            keyType: keyTypeCode(meter.keyType),
-            publicKey: toHex(meter.publicKey) as Hex,
-            module: moduleToBytes32('energy'),
-            h3Cell: h3ToUint64(LISBON_CELL),
-            signature: toHex(signRegistration(meter.privateKey, meter.keyType, digest)) as Hex,
-          },
-        ],
+      const hash = await registerOnChain(clients, deployment, meter, {
+        operatorKey: key,
+        module: 'energy',
+        h3Cell: h3ToUint64(LISBON_CELL),
       });
       await waitForReceipt(clients, hash);
     }

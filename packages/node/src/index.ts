@@ -1,4 +1,5 @@
 export * from './chain/anvil.ts';
+export * from './chain/claims.ts';
 export * from './chain/clients.ts';
 export * from './chain/deployment.ts';
 export * from './chain/oracle.ts';

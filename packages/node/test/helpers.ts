@@ -78,45 +78,47 @@ export async function freshStore(
   };
 }
 
-/** Inserts a device row as the chain indexer would after DeviceRegistered. */
+/** Inserts a device row as the chain indexer would after DeviceRegistered, with its seq row. */
 export async function seedDevice(
   store: Store,
   key: DeviceKey,
   o: { module?: string; operator?: string; active?: boolean; h3Cell?: string } = {},
 ): Promise<void> {
-  await store.db
-    .insertInto('devices')
-    .values({
-      device_id: key.deviceId,
-      key_type: keyTypeCode(key.keyType),
-      public_key: toHex(key.publicKey),
-      module: o.module ?? 'uptime',
-      h3_cell: o.h3Cell ?? '8a392ad5a6dffff',
-      operator: (o.operator ?? '0x00000000000000000000000000000000000000aa').toLowerCase(),
-      active: o.active === false ? 0 : 1,
-      registered_block: 1,
-    })
-    .execute();
+  await insertDeviceRow(store, key.deviceId, {
+    module: o.module ?? 'uptime',
+    operator: (o.operator ?? '0x00000000000000000000000000000000000000aa').toLowerCase(),
+    active: o.active === false ? 0 : 1,
+    keyType: keyTypeCode(key.keyType),
+    publicKey: toHex(key.publicKey),
+    ...(o.h3Cell !== undefined ? { h3Cell: o.h3Cell } : {}),
+  });
   await store.db.insertInto('device_seq').values({ device_id: key.deviceId, last_seq: 0 }).execute();
 }
 
 /**
- * Inserts a device row by id alone (a placeholder key, no seq row): for tests
- * of what reads the devices table — device lists, module inputs — not of ingest.
+ * Inserts a device row, by default with a placeholder key and no seq row: for
+ * tests of what reads the devices table — device lists, module inputs.
  */
 export async function insertDeviceRow(
   store: Store,
   deviceId: string,
-  o: { module: string; operator?: string; active?: number },
+  o: {
+    module: string;
+    operator?: string;
+    active?: number;
+    keyType?: number;
+    publicKey?: string;
+    h3Cell?: string;
+  },
 ): Promise<void> {
   await store.db
     .insertInto('devices')
     .values({
       device_id: deviceId,
-      key_type: 1,
-      public_key: `0x${'11'.repeat(32)}`,
+      key_type: o.keyType ?? 1,
+      public_key: o.publicKey ?? `0x${'11'.repeat(32)}`,
       module: o.module,
-      h3_cell: '8a392ad5a6dffff',
+      h3_cell: o.h3Cell ?? '8a392ad5a6dffff',
       operator: o.operator ?? `0x${'ab'.repeat(20)}`,
       active: o.active ?? 1,
       registered_block: 1,

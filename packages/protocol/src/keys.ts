@@ -109,9 +109,7 @@ export function deviceIdFromTokenId(tokenId: bigint): DeviceId {
  * JWK node:crypto sets the key's coordinates directly, while DER goes through OpenSSL 3's
  * decoders. Measured on the 2-core machine (Node 20, CPU per key): ed25519 9.9 µs against
  * 86.7 µs over 3,000 keys, more than the 78 µs of one verify; p256 63 µs against 132 µs over
- * 2,000 keys. A node
- * builds one per device when it loads its device directory, and each verify worker one per
- * device it sees.
+ * 2,000 keys. Each verify worker of a node builds one per device it sees.
  */
 export function publicKeyObject(keyType: KeyType, raw: Uint8Array): KeyObject {
   checkPublicKeyLength(keyType, raw);

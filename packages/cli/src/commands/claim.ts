@@ -1,13 +1,7 @@
 import { resolve } from 'node:path';
 import { groundTokenAbi, rewardsDistributorAbi } from '@groundwork/abi';
-import { BaseError, connectChain, DEV_KEYS } from '@groundwork/node';
-import {
-  type Address,
-  ContractFunctionRevertedError,
-  type Hex,
-  parseEventLogs,
-  BaseError as ViemError,
-} from 'viem';
+import { BaseError, CLAIM_ATTEMPTS, connectChain, DEV_KEYS, isStaleProof } from '@groundwork/node';
+import { type Address, type Hex, parseEventLogs } from 'viem';
 import type { ClaimOptions } from '../main.ts';
 import { readRuntime } from '../runtime.ts';
 
@@ -39,9 +33,7 @@ export async function claimCommand(opts: ClaimOptions): Promise<number> {
   };
   let clients: Awaited<ReturnType<typeof connectChain>> | undefined;
   let hash: Hex | undefined;
-  // The distributor checks a proof against its current root only: a root that lands
-  // between the node's answer and the claim (every few seconds with short epochs)
-  // turns the proof stale. The claim is then asked for again, up to CLAIM_ATTEMPTS times.
+  // A proof made stale by a root that landed after the node answered is asked for again (CLAIM_ATTEMPTS).
   for (let attempt = 1; hash === undefined; attempt++) {
     const c = await claimable();
     if (BigInt(c.claimable) === 0n) {
@@ -74,17 +66,4 @@ export async function claimCommand(opts: ClaimOptions): Promise<number> {
     .reduce((s, l) => s + l.args.value, 0n);
   process.stdout.write(`claimed ${moved} base units for ${account} in ${hash}\n`);
   return 0;
-}
-
-/** How many times a claim is built from the node's answer before a stale proof is an error. */
-const CLAIM_ATTEMPTS = 3;
-
-/** Whether the chain refused the claim's proof (RewardsDistributorInvalidProof), as a newer root does. */
-function isStaleProof(err: unknown): boolean {
-  if (!(err instanceof ViemError)) return false;
-  const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError);
-  return (
-    reverted instanceof ContractFunctionRevertedError &&
-    reverted.data?.errorName === 'RewardsDistributorInvalidProof'
-  );
 }

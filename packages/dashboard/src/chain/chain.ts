@@ -9,9 +9,7 @@ import { dataCreditsAbi, groundTokenAbi, rewardsDistributorAbi } from '@groundwo
 import {
   type Account,
   type Address,
-  BaseError,
   type Chain,
-  ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
   custom,
@@ -26,6 +24,9 @@ import {
 } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import type { Claimable, Status } from '../api.ts';
+
+// What a claimant needs beyond the ABI, shared with the CLI; loaded with this module, as viem is.
+export { CLAIM_ATTEMPTS, isStaleProof } from '@groundwork/node/chain/claims.ts';
 
 /** Anvil's development mnemonic; its accounts are only ever offered on chain id 31337. */
 export const DEV_MNEMONIC = 'test test test test test test test test test test test junk';
@@ -241,20 +242,6 @@ export async function claimRewards(
   });
   const paid = events.reduce((s, e) => s + e.args.amount, 0n);
   return { tx: hash, paid, cumulativeAmount, epoch: claimable.epoch };
-}
-
-/**
- * Whether the chain refused a claim's proof (RewardsDistributorInvalidProof):
- * the distributor checks proofs against its current root only, so a root that
- * lands between the node's answer and the claim makes the proof stale.
- */
-export function isStaleProof(err: unknown): boolean {
-  if (!(err instanceof BaseError)) return false;
-  const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError);
-  return (
-    reverted instanceof ContractFunctionRevertedError &&
-    reverted.data?.errorName === 'RewardsDistributorInvalidProof'
-  );
 }
 
 /**

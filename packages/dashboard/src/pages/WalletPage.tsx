@@ -85,7 +85,7 @@ function Connected({
         try {
           r = await chain.claimRewards(status, wallet, c);
         } catch (error) {
-          if (attempt >= 3 || !chain.isStaleProof(error)) throw error;
+          if (attempt >= chain.CLAIM_ATTEMPTS || !chain.isStaleProof(error)) throw error;
           setClaim({
             s: 'busy',
             step: `A root newer than epoch ${c.epoch} landed: fetching the proof again…`,

@@ -15,9 +15,6 @@ import {
 } from './bundle.ts';
 import { writeBundleFile } from './bundleFile.ts';
 import { DeviceLists, type DeviceListsRead, indexOfDevice, type ListedDevice } from './deviceLists.ts';
-
-export { DeviceLists };
-
 import {
   DIGEST_PART_MS,
   type DigestInputs,
@@ -27,7 +24,7 @@ import {
   type PartDigest,
 } from './digest.ts';
 
-export { digestInputs };
+export { DeviceLists, digestInputs };
 
 /**
  * A module's active devices with the account each pays, sorted by id, and,
