@@ -352,7 +352,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
         "each verify worker builds the device's key object on first sight (from a JWK), and each commit advances `device_seq` rows " +
         'that share no page, where the runs above rewrite the same few pages of their 2,000 devices every commit. ' +
         'The baseline rounds verify with key objects built beforehand. One run of each. ' +
-        "Both runs are made by one node process, whose verify workers keep every key they built (up to 1,000,000 each, verifyWorker.ts): the MQTT run's RSS before it holds the HTTP run's keys.",
+        "Both runs are made by one node process, whose verify workers keep every key they built (up to verify.maxCachedKeys, 262,144, each; keyCache.ts): the MQTT run's RSS before it holds the HTTP run's keys.",
       '',
     );
   }

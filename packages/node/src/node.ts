@@ -94,7 +94,10 @@ export async function startNode(o: {
   await indexer.load();
   if (settings.role === 'all') await indexer.sync();
   const params = () => indexer.params;
-  const verifyPool = new VerifyPool(undefined, { nice: settings.verify.nice });
+  const verifyPool = new VerifyPool(undefined, {
+    nice: settings.verify.nice,
+    maxCachedKeys: settings.verify.maxCachedKeys,
+  });
   const ingestor = new Ingestor({ db, devices, modules, params, log, metrics, verifyPool });
   const verifier = new Verifier({ db, modules, params, log, metrics });
   // A node that already runs a large fleet starts its digest worker now, while it is idle.

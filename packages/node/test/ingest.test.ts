@@ -430,7 +430,8 @@ describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
   it('verifies signatures in a worker pool with the same verdicts', async () => {
     const pool = new VerifyPool(2);
     try {
-      const pooled = ingestorWith({ verifyPool: pool });
+      const metrics = newMetrics();
+      const pooled = ingestorWith({ verifyPool: pool, metrics });
       const forged = { ...heartbeat(stranger, { seq: 2 }), device: key.deviceId };
       const highS = heartbeat(p256, { seq: 9 });
       const v = await pooled.ingestBatch([
@@ -445,6 +446,11 @@ describe.each(STORE_KINDS)('Ingestor on %s', (kind) => {
         true,
         'BAD_SIGNATURE',
       ]);
+      // Two keys (the forged envelope names the first device), in the one worker that took the batch.
+      const imports = async () => (await metrics.verifyKeyImports.get()).values[0]?.value;
+      expect(await imports()).toBe(2);
+      await pooled.ingestBatch([heartbeat(key, { seq: 4 })]);
+      expect(await imports()).toBe(pool.keyImports);
     } finally {
       await pool.close();
     }

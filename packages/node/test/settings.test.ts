@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_CACHED_KEYS } from '../src/ingest/keyCache.ts';
 import { DEFAULT_MQTT_MAX_IN_FLIGHT } from '../src/ingest/mqtt.ts';
 import { ConfigError } from '../src/internal/errors.ts';
 import { loadSettings } from '../src/internal/settings.ts';
@@ -8,8 +9,27 @@ const load = (env: NodeJS.ProcessEnv) => loadSettings({ dataDir: '/nonexistent-g
 
 describe('settings: verify.nice', () => {
   it('is 0 unless set, and GROUNDWORK_VERIFY_NICE sets it', () => {
-    expect(load({}).verify).toEqual({ nice: 0 });
-    expect(load({ GROUNDWORK_VERIFY_NICE: '10' }).verify).toEqual({ nice: 10 });
+    expect(load({}).verify).toEqual({ nice: 0, maxCachedKeys: DEFAULT_MAX_CACHED_KEYS });
+    expect(load({ GROUNDWORK_VERIFY_NICE: '10' }).verify).toEqual({
+      nice: 10,
+      maxCachedKeys: DEFAULT_MAX_CACHED_KEYS,
+    });
+  });
+});
+
+describe('settings: verify.maxCachedKeys', () => {
+  it('is 262,144 unless set, and GROUNDWORK_VERIFY_MAX_CACHED_KEYS sets it beside verify.nice', () => {
+    expect(DEFAULT_MAX_CACHED_KEYS).toBe(262_144);
+    expect(
+      load({ GROUNDWORK_VERIFY_MAX_CACHED_KEYS: '2000000', GROUNDWORK_VERIFY_NICE: '5' }).verify,
+    ).toEqual({ nice: 5, maxCachedKeys: 2_000_000 });
+  });
+
+  it('refuses a value below 2 or not an integer, naming the setting', () => {
+    for (const bad of ['1', '0', '1.5', 'lots'])
+      expect(() => load({ GROUNDWORK_VERIFY_MAX_CACHED_KEYS: bad })).toThrow(
+        expect.objectContaining({ message: expect.stringContaining('verify.maxCachedKeys') }),
+      );
   });
 
   it('refuses a value outside 0–19 or not an integer, naming the setting', () => {

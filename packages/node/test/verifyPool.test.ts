@@ -4,6 +4,7 @@ import { deviceKeyFromSeed, signEnvelope, signingBytes } from '@groundwork/proto
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_VERIFY_NICE,
+  type VerifyBatchReply,
   type VerifyBatchRequest,
   VerifyPool,
   type VerifyWorkerLike,
@@ -44,6 +45,54 @@ describe('VerifyPool', () => {
       await pool.close();
     }
     await expect(pool.verify([item])).rejects.toThrow('verify pool is closed');
+  });
+
+  it('keeps at most maxCachedKeys parsed keys per worker, parsing a key again once it has been dropped', async () => {
+    const keys = Array.from({ length: 10 }, (_, i) => deviceKeyFromSeed('ed25519', Buffer.alloc(32, i + 1)));
+    const items = keys.map((k) => {
+      const e = signEnvelope(
+        {
+          v: 1,
+          device: k.deviceId,
+          seq: 1,
+          time: 1_700_000_000_000,
+          kind: 'uptime.heartbeat',
+          body: { n: 1 },
+        },
+        k,
+      );
+      return {
+        keyType: 'ed25519' as const,
+        publicKey: k.publicKey,
+        message: signingBytes(e),
+        signature: Buffer.from(e.sig.slice(2), 'hex'),
+      };
+    });
+    // One worker, so the count is exact. Room for 4: ten keys in turn never find theirs again.
+    const small = new VerifyPool(1, { maxCachedKeys: 4 });
+    try {
+      expect(await small.verify([...items, ...items])).toEqual(Array(20).fill(true));
+      expect(small.keyImports).toBe(20);
+      // Two keys in turn stay cached: parsed once each.
+      const before = small.keyImports;
+      expect(await small.verify([items[0]!, items[1]!, items[0]!, items[1]!, items[0]!])).toEqual(
+        Array(5).fill(true),
+      );
+      expect(small.keyImports - before).toBe(2);
+    } finally {
+      await small.close();
+    }
+    // Room for all ten: each parsed once, however often it comes.
+    const large = new VerifyPool(1, { maxCachedKeys: 64 });
+    try {
+      expect(await large.verify([...items, ...items, ...items])).toEqual(Array(30).fill(true));
+      expect(large.keyImports).toBe(10);
+    } finally {
+      await large.close();
+    }
+    expect(() => new VerifyPool(1, { maxCachedKeys: 1 })).toThrow(
+      'maxCachedKeys must be an integer of at least 2',
+    );
   });
 
   it.runIf(process.platform === 'linux')(
@@ -98,14 +147,14 @@ function fakeWorkers() {
   }[] = [];
   const create = (): VerifyWorkerLike => {
     const sent: VerifyBatchRequest[] = [];
-    let onMessage: ((m: { id: number; ok: Uint8Array }) => void) | undefined;
+    let onMessage: ((m: VerifyBatchReply) => void) | undefined;
     let onError: ((err: Error) => void) | undefined;
     workers.push({
       sent,
       // Answers the oldest chunk it holds: all valid, or all invalid.
       answer: (ok = true) => {
         const req = sent.shift()!;
-        onMessage!({ id: req.id, ok: new Uint8Array(req.keyTypes.length).fill(ok ? 1 : 0) });
+        onMessage!({ id: req.id, ok: new Uint8Array(req.keyTypes.length).fill(ok ? 1 : 0), keyImports: 0 });
       },
       fail: (err) => onError!(err),
     });

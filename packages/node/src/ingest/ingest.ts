@@ -94,6 +94,8 @@ export class Ingestor {
   readonly #queue: PendingBatch[] = [];
   #flushing = false;
   #inFlight = 0;
+  /** The pool's key-import count already added to the metric. */
+  #keyImportsCounted = 0;
   readonly #dialect: Dialect;
   /** SQLite: the commit's statements, prepared once (see {@link SqliteCommit}). */
   readonly #sqlite: SqliteCommit | undefined;
@@ -209,6 +211,10 @@ export class Ingestor {
         : unverified.map((u) =>
             verifyEnvelopeSignature(u.envelope, u.device.keyType, u.device.publicKey, u.signingBytes),
           );
+      if (pool && pool.keyImports !== this.#keyImportsCounted) {
+        this.#o.metrics.verifyKeyImports.inc(pool.keyImports - this.#keyImportsCounted);
+        this.#keyImportsCounted = pool.keyImports;
+      }
       for (let i = 0; i < unverified.length; i++) {
         const u = unverified[i]!;
         if (valid[i]) {

@@ -9,6 +9,7 @@ export const METRIC = {
   epochsClosed: 'groundwork_epochs_closed_total',
   chainHead: 'groundwork_indexer_block',
   devicesKnown: 'groundwork_devices_known',
+  verifyKeyImports: 'groundwork_verify_key_imports_total',
 } as const;
 
 export interface Metrics {
@@ -20,6 +21,7 @@ export interface Metrics {
   epochsClosed: Counter;
   chainHead: Gauge;
   devicesKnown: Gauge;
+  verifyKeyImports: Counter;
 }
 
 /** A fresh registry per node so several nodes (tests) can live in one process. */
@@ -57,6 +59,11 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     devicesKnown: new Gauge({
       name: METRIC.devicesKnown,
       help: 'Devices known from DeviceRegistry',
+      registers: [registry],
+    }),
+    verifyKeyImports: new Counter({
+      name: METRIC.verifyKeyImports,
+      help: "Device public keys parsed by the verify workers: each key once per worker, more when a worker's key cache (verify.maxCachedKeys) is too small for the fleet",
       registers: [registry],
     }),
   };

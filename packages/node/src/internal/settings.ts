@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_MAX_CACHED_KEYS } from '../ingest/keyCache.ts';
 import { ConfigError } from './errors.ts';
 
 /**
@@ -44,9 +45,14 @@ const settingsSchema = z.object({
    * Signature checks. `nice`: how many nice steps below the node's main
    * thread the verify worker threads run (Linux; 0 = equal, the default). See
    * `VerifyPool`'s `nice` option for what it buys and docs/OPERATIONS.md for
-   * when to set it.
+   * when to set it. `maxCachedKeys`: most parsed device keys each of those
+   * threads keeps (about 1.06 KB each); a fleet larger than it costs a key
+   * parse (about 10 µs) per envelope instead.
    */
-  verify: z.object({ nice: z.number().int().min(0).max(19) }),
+  verify: z.object({
+    nice: z.number().int().min(0).max(19),
+    maxCachedKeys: z.number().int().min(2),
+  }),
   /**
    * MQTT ingest. With `url` the node subscribes to an external broker through
    * the shared subscription `group`; otherwise it embeds a broker on
@@ -95,7 +101,7 @@ export function defaultSettings(): Settings {
     api: { host: '127.0.0.1', port: 8787 },
     chain: { anvilPort: 8545, gasLimit: 300_000_000, pollMs: 500 },
     database: { keepRejections: 1_000_000 },
-    verify: { nice: 0 },
+    verify: { nice: 0, maxCachedKeys: DEFAULT_MAX_CACHED_KEYS },
     mqtt: {
       enabled: true,
       embeddedHost: '127.0.0.1',
@@ -138,6 +144,8 @@ function fromEnv(env: NodeJS.ProcessEnv): SettingsOverrides {
   if (env.GROUNDWORK_KEEP_REJECTIONS)
     o.database = { ...o.database, keepRejections: Number(env.GROUNDWORK_KEEP_REJECTIONS) };
   if (env.GROUNDWORK_VERIFY_NICE) o.verify = { nice: Number(env.GROUNDWORK_VERIFY_NICE) };
+  if (env.GROUNDWORK_VERIFY_MAX_CACHED_KEYS)
+    o.verify = { ...o.verify, maxCachedKeys: Number(env.GROUNDWORK_VERIFY_MAX_CACHED_KEYS) };
   if (env.MQTT_URL) o.mqtt = { url: env.MQTT_URL };
   if (env.GROUNDWORK_MQTT_MAX_IN_FLIGHT)
     o.mqtt = { ...o.mqtt, maxInFlight: Number(env.GROUNDWORK_MQTT_MAX_IN_FLIGHT) };
