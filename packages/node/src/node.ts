@@ -206,9 +206,11 @@ export async function startNode(o: {
     }
   } else {
     // An ingest worker: devices and parameters come from the shared store,
-    // which the full node keeps current from the chain.
-    every('device reload', 2000, async () => {
-      await devices.load(db);
+    // which the full node keeps current from the chain. The directory reads
+    // only the devices changed since (at a million devices a whole reload took
+    // 8–14 s, every 2 s).
+    every('device refresh', 2000, async () => {
+      await devices.refresh(db);
       await indexer.load();
     });
   }

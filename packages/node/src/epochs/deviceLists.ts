@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { dialectOf } from '../store/db.ts';
+import { devicesChangeState } from '../store/devices.ts';
 import type { Database } from '../store/schema.ts';
 
 /** A device in a module's list: its id and the account its rewards pay. */
@@ -37,11 +38,7 @@ export class DeviceLists {
    * or any connection for a one-off read) and returns what it read.
    */
   async refresh(trx: Kysely<Database>, modules: readonly string[]): Promise<DeviceListsRead> {
-    const state = await sql<{ seq: number | string | null; resets: number | string }>`select
-        (select max(change_seq) from devices) as seq,
-        (select n from devices_resets where id = 1) as resets`.execute(trx);
-    const seq = Number(state.rows[0]?.seq ?? 0);
-    const resets = Number(state.rows[0]?.resets ?? 0);
+    const { seq, resets } = await devicesChangeState(trx);
     if (resets !== this.#resets || seq < this.#seq) {
       this.#lists.clear();
       this.#seq = seq;

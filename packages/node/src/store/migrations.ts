@@ -328,6 +328,26 @@ export function coreMigrations(dialect: Dialect): Record<string, Migration> {
           for each statement execute function devices_reset()`.execute(db);
       },
     },
+    // The ingest workers' device directory (store/devices.ts) refreshes from the
+    // same stamps, and it mirrors a device's location and key too: an update of
+    // h3_cell, key_type or public_key stamps the row as well. (The close's device
+    // lists see such a row as changed and merge it back unchanged.)
+    '0010_devices_stamp_location_and_key': {
+      async up(db: Kysely<unknown>) {
+        if (dialect === 'sqlite') {
+          await sql`drop trigger devices_stamp_update`.execute(db);
+          await sql`create trigger devices_stamp_update
+            after update of module, operator, active, h3_cell, key_type, public_key on devices
+            begin update devices set change_seq = (select max(change_seq) from devices) + 1
+              where rowid = new.rowid; end`.execute(db);
+          return;
+        }
+        await sql`drop trigger devices_stamp on devices`.execute(db);
+        await sql`create trigger devices_stamp
+          before insert or update of module, operator, active, h3_cell, key_type, public_key on devices
+          for each row execute function devices_stamp()`.execute(db);
+      },
+    },
   };
 }
 
