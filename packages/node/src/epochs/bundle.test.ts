@@ -287,6 +287,44 @@ describe.each(STORE_KINDS)('epoch close on %s', (kind) => {
     expect(e.lines_indexed).toBe(1);
   });
 
+  it('indexes every line exactly past one statement’s worth (SQLite writes 64 a statement)', async () => {
+    await store.db
+      .insertInto('epochs')
+      .values({ epoch: 3, start_ms: 1000, end_ms: 2000, status: 'closed' })
+      .execute();
+    // 150 lines: two statements of 64 and 22 single rows on SQLite.
+    const lines = Array.from({ length: 150 }, (_, k) => ({
+      deviceId: dev(1000 + k),
+      module: k < 100 ? 'alpha' : 'beta',
+      beneficiary: k % 2 === 0 ? A : B,
+      score: BigInt(k),
+      amount: 10n ** 20n + BigInt(k),
+      reason: k % 5 === 0 ? 'SILENT' : 'SEEN',
+      ...(k % 3 === 0 ? {} : { detail: { n: k, z: 'é"\n' } }),
+    }));
+    await indexRewardLines(store.db, 3, lines);
+    const rows = await store.db
+      .selectFrom('reward_lines')
+      .selectAll()
+      .where('epoch', '=', 3)
+      .orderBy('device_id')
+      .execute();
+    expect(
+      rows.map((r) => [r.epoch, r.module, r.device_id, r.beneficiary, r.score, r.amount, r.reason, r.detail]),
+    ).toEqual(
+      lines.map((l) => [
+        3,
+        l.module,
+        l.deviceId,
+        l.beneficiary,
+        l.score.toString(),
+        l.amount.toString(),
+        l.reason,
+        'detail' in l ? JSON.stringify(l.detail) : null,
+      ]),
+    );
+  });
+
   // SQLite only: PostgreSQL's planner chooses by table size (the index exists on both).
   it.runIf(kind === 'sqlite')(
     'reads only the window’s contributions, through an index on their time',

@@ -89,26 +89,23 @@ describe('the device directory', () => {
         };
       let directory = await loadDirectory(store);
       expect(directory.size).toBe(3);
-      expect(fields(directory.get(ed.deviceId))).toEqual({
-        deviceId: ed.deviceId,
-        keyType: 'ed25519',
-        rawPublicKey: Buffer.from(ed.publicKey).toString('hex'),
-        module: 'uptime',
-        h3Cell: '8a2a1072b59ffff',
+      // Both seeded with operator 0x0101…; what differs per device is given.
+      const expected = (
+        k: typeof ed,
+        o: { module: string; h3Cell: string; active: boolean; lastSeq: number },
+      ) => ({
+        deviceId: k.deviceId,
+        keyType: k.keyType,
+        rawPublicKey: Buffer.from(k.publicKey).toString('hex'),
         operator: `0x${'01'.repeat(20)}`,
-        active: true,
-        lastSeq: 17,
+        ...o,
       });
-      expect(fields(directory.get(p256.deviceId))).toEqual({
-        deviceId: p256.deviceId,
-        keyType: 'p256',
-        rawPublicKey: Buffer.from(p256.publicKey).toString('hex'),
-        module: 'energy',
-        h3Cell: '8a392ad5a6dffff',
-        operator: `0x${'01'.repeat(20)}`,
-        active: false,
-        lastSeq: 0,
-      });
+      expect(fields(directory.get(ed.deviceId))).toEqual(
+        expected(ed, { module: 'uptime', h3Cell: '8a2a1072b59ffff', active: true, lastSeq: 17 }),
+      );
+      expect(fields(directory.get(p256.deviceId))).toEqual(
+        expected(p256, { module: 'energy', h3Cell: '8a392ad5a6dffff', active: false, lastSeq: 0 }),
+      );
       expect(fields(directory.get(bare))).toMatchObject({
         keyType: 'ed25519',
         operator: `0x${'02'.repeat(20)}`,
