@@ -1,7 +1,15 @@
 import { resolve } from 'node:path';
-import { groundTokenAbi, rewardsDistributorAbi } from '@groundwork/abi';
-import { BaseError, CLAIM_ATTEMPTS, connectChain, DEV_KEYS, isStaleProof } from '@groundwork/node';
-import { type Address, type Hex, parseEventLogs } from 'viem';
+import { groundTokenAbi } from '@groundwork/abi';
+import {
+  BaseError,
+  CLAIM_ATTEMPTS,
+  ClaimRevertedError,
+  connectChain,
+  DEV_KEYS,
+  isStaleProof,
+  sendClaim,
+} from '@groundwork/node';
+import { type Address, type Hex, parseEventLogs, type TransactionReceipt } from 'viem';
 import type { ClaimOptions } from '../main.ts';
 import { readRuntime } from '../runtime.ts';
 
@@ -32,9 +40,10 @@ export async function claimCommand(opts: ClaimOptions): Promise<number> {
     };
   };
   let clients: Awaited<ReturnType<typeof connectChain>> | undefined;
-  let hash: Hex | undefined;
-  // A proof made stale by a root that landed after the node answered is asked for again (CLAIM_ATTEMPTS).
-  for (let attempt = 1; hash === undefined; attempt++) {
+  let receipt: TransactionReceipt | undefined;
+  // A proof made stale by a root that landed after the node answered — refused at the send, or
+  // mined and reverted — is asked for again (CLAIM_ATTEMPTS).
+  for (let attempt = 1; receipt === undefined; attempt++) {
     const c = await claimable();
     if (BigInt(c.claimable) === 0n) {
       process.stdout.write(
@@ -46,21 +55,22 @@ export async function claimCommand(opts: ClaimOptions): Promise<number> {
     // Default relayer: development account 9, which nothing else in a local network sends from.
     const w = clients.walletFor((opts['private-key'] ?? DEV_KEYS[9]) as Hex);
     try {
-      hash = await w.writeContract({
-        address: status.contracts.distributor,
-        abi: rewardsDistributorAbi,
-        functionName: 'claim',
-        args: [account as Address, BigInt(c.cumulativeAmount), c.proof],
+      receipt = await sendClaim(clients.publicClient, w, {
+        distributor: status.contracts.distributor,
+        account: account as Address,
+        cumulativeAmount: BigInt(c.cumulativeAmount),
+        proof: c.proof,
       });
     } catch (err) {
       if (attempt >= CLAIM_ATTEMPTS || !isStaleProof(err)) throw err;
       process.stderr.write(
-        `the proof of epoch ${c.epoch} is no longer the chain's: a newer root landed; asking the node again\n`,
+        err instanceof ClaimRevertedError
+          ? `the claim in ${err.hash} reverted: a root newer than epoch ${c.epoch} landed before it was mined; asking the node again\n`
+          : `the proof of epoch ${c.epoch} is no longer the chain's: a newer root landed; asking the node again\n`,
       );
     }
   }
-  const receipt = await clients!.publicClient.waitForTransactionReceipt({ hash });
-  if (receipt.status !== 'success') throw new BaseError('CLAIM_REVERTED', `claim reverted in ${hash}`);
+  const hash = receipt.transactionHash;
   const moved = parseEventLogs({ abi: groundTokenAbi, logs: receipt.logs, eventName: 'Transfer' })
     .filter((l) => l.address.toLowerCase() === status.contracts.token.toLowerCase())
     .reduce((s, l) => s + l.args.value, 0n);

@@ -6,6 +6,8 @@
  * @module
  */
 import { dataCreditsAbi, groundTokenAbi, rewardsDistributorAbi } from '@groundwork/abi';
+// What a claimant needs beyond the ABI, shared with the CLI; loaded with this module, as viem is.
+import { sendClaim } from '@groundwork/node/chain/claims.ts';
 import {
   type Account,
   type Address,
@@ -25,7 +27,6 @@ import {
 import { mnemonicToAccount } from 'viem/accounts';
 import type { Claimable, Status } from '../api.ts';
 
-// What a claimant needs beyond the ABI, shared with the CLI; loaded with this module, as viem is.
 export { CLAIM_ATTEMPTS, isStaleProof } from '@groundwork/node/chain/claims.ts';
 
 /** Anvil's development mnemonic; its accounts are only ever offered on chain id 31337. */
@@ -227,14 +228,14 @@ export async function claimRewards(
 ): Promise<ClaimResult> {
   const pc = publicClientFor(status);
   const cumulativeAmount = BigInt(claimable.cumulativeAmount);
-  const hash = await wallet.client.writeContract({
-    address: status.contracts.distributor,
-    abi: rewardsDistributorAbi,
-    functionName: 'claim',
-    args: [wallet.address, cumulativeAmount, claimable.proof],
+  // A claim mined but reverted throws; isStaleProof tells whether a fresh proof can succeed.
+  const receipt = await sendClaim(pc, wallet.client, {
+    distributor: status.contracts.distributor,
+    account: wallet.address,
+    cumulativeAmount,
+    proof: claimable.proof,
   });
-  const receipt = await pc.waitForTransactionReceipt({ hash });
-  if (receipt.status !== 'success') throw new Error(`claim reverted in ${hash}`);
+  const hash = receipt.transactionHash;
   const events = parseEventLogs({
     abi: rewardsDistributorAbi,
     logs: receipt.logs,
