@@ -176,7 +176,21 @@ describe('the device directory', () => {
         expect(await directory.refresh(store.db)).toEqual({ kind: 'none' });
 
         await store.db.deleteFrom('devices').where('device_id', '=', keys[1]!.deviceId).execute();
-        expect(await directory.refresh(store.db)).toEqual({ kind: 'full', devices: 2 });
+        // While it reloads, ingest sees the previous view whole, never a half-built one.
+        let reloaded = false;
+        const reloading = directory.refresh(store.db).then((r) => {
+          reloaded = true;
+          return r;
+        });
+        let looked = 0;
+        while (!reloaded) {
+          expect(directory.get(keys[0]!.deviceId)?.operator).toBe(`0x${'0c'.repeat(20)}`);
+          looked++;
+          await new Promise((r) => setImmediate(r));
+        }
+        // PostgreSQL's reads leave the event loop free meanwhile (SQLite's rows are read synchronously).
+        if (kind === 'postgres') expect(looked).toBeGreaterThan(1);
+        expect(await reloading).toEqual({ kind: 'full', devices: 2 });
         expect(directory.get(keys[1]!.deviceId)).toBeUndefined();
         // A whole reload takes the seqs from the store again.
         expect(directory.get(keys[0]!.deviceId)!.lastSeq).toBe(0);
