@@ -21,7 +21,7 @@ import { loadModules } from './modules/load.ts';
 import type { GroundworkModule, ModuleRuntime, ModuleWork } from './modules/types.ts';
 import { openStore, type Store } from './store/db.ts';
 import { DeviceDirectory } from './store/devices.ts';
-import { pruneRejections } from './store/prune.ts';
+import { pruneEpochData, pruneRejections } from './store/prune.ts';
 import { Verifier } from './verify/verifier.ts';
 
 /** A one-line account of an error for logs (viem errors otherwise carry whole ABIs). */
@@ -200,6 +200,13 @@ export async function startNode(o: {
       if (n > 0)
         log.info({ msg: 'rejections log pruned', deleted: n, keep: settings.database.keepRejections });
     });
+    const keepEpochs = settings.database.keepEpochs;
+    if (keepEpochs !== undefined)
+      every('epoch data pruning', 60_000, async () => {
+        const r = await pruneEpochData(db, keepEpochs);
+        if (r.envelopes + r.contributions + r.verdicts > 0)
+          log.info({ msg: "old epochs' raw data pruned", keep_epochs: keepEpochs, ...r });
+      });
     for (const m of modules) {
       const w = m.start ? await m.start(runtimeFor(m.id)) : undefined;
       if (w) moduleWork.push(w);

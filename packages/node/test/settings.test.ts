@@ -63,3 +63,20 @@ describe('settings: mqtt.maxInFlight', () => {
       );
   });
 });
+
+describe('settings: database.keepEpochs', () => {
+  it('is unset (keep everything) unless GROUNDWORK_KEEP_EPOCHS sets it, beside keepRejections', () => {
+    expect(load({}).database.keepEpochs).toBeUndefined();
+    expect(load({ GROUNDWORK_KEEP_EPOCHS: '720', GROUNDWORK_KEEP_REJECTIONS: '5' }).database).toMatchObject({
+      keepEpochs: 720,
+      keepRejections: 5,
+    });
+  });
+
+  it('refuses a value below 1 or not an integer, naming the setting', () => {
+    for (const bad of ['0', '-3', '1.5', 'week'])
+      expect(() => load({ GROUNDWORK_KEEP_EPOCHS: bad })).toThrow(
+        expect.objectContaining({ message: expect.stringContaining('database.keepEpochs') }),
+      );
+  });
+});

@@ -38,9 +38,16 @@ const settingsSchema = z.object({
   /**
    * `url`: PostgreSQL (else the embedded SQLite file). `keepRejections`: how
    * many refused envelopes the audit log keeps (the newest); a device flooded
-   * with forged envelopes must not fill the disk.
+   * with forged envelopes must not fill the disk. `keepEpochs`: when set, the
+   * raw data (envelopes, verdicts, contributions) of epochs older than that
+   * many newest submitted ones is deleted (store/prune.ts); unset keeps
+   * everything.
    */
-  database: z.object({ url: z.string().optional(), keepRejections: z.number().int().positive() }),
+  database: z.object({
+    url: z.string().optional(),
+    keepRejections: z.number().int().positive(),
+    keepEpochs: z.number().int().positive().optional(),
+  }),
   /**
    * Signature checks. `nice`: how many nice steps below the node's main
    * thread the verify worker threads run (Linux; 0 = equal, the default). See
@@ -143,6 +150,8 @@ function fromEnv(env: NodeJS.ProcessEnv): SettingsOverrides {
   if (env.DATABASE_URL) o.database = { url: env.DATABASE_URL };
   if (env.GROUNDWORK_KEEP_REJECTIONS)
     o.database = { ...o.database, keepRejections: Number(env.GROUNDWORK_KEEP_REJECTIONS) };
+  if (env.GROUNDWORK_KEEP_EPOCHS)
+    o.database = { ...o.database, keepEpochs: Number(env.GROUNDWORK_KEEP_EPOCHS) };
   if (env.GROUNDWORK_VERIFY_NICE) o.verify = { nice: Number(env.GROUNDWORK_VERIFY_NICE) };
   if (env.GROUNDWORK_VERIFY_MAX_CACHED_KEYS)
     o.verify = { ...o.verify, maxCachedKeys: Number(env.GROUNDWORK_VERIFY_MAX_CACHED_KEYS) };

@@ -1,3 +1,4 @@
+import { verifierPosition } from '../verify/verifier.ts';
 import type { Db } from './db.ts';
 
 /**
@@ -19,4 +20,115 @@ export async function pruneRejections(db: Db, keep: number): Promise<number> {
     .where('id', '<=', max - keep)
     .executeTakeFirst();
   return Number(r.numDeletedRows);
+}
+
+/** What {@link pruneEpochData} deleted, and up to which epoch. */
+export interface EpochDataPruned {
+  /** The newest epoch whose raw data may go (0: none yet). */
+  throughEpoch: number;
+  envelopes: number;
+  contributions: number;
+  verdicts: number;
+  digestParts: number;
+  /** False when it stopped at its time budget with more to delete (the next call goes on). */
+  done: boolean;
+}
+
+/**
+ * Deletes the raw data of old epochs — accepted envelopes, their verdicts and
+ * contributions, and the inputs-digest parts — keeping the `keepEpochs`
+ * newest epochs whose root is submitted and whose reward lines are indexed,
+ * and everything after them. An epoch's bundle file is its record (it holds
+ * every input the reward function read: docs/REWARDS.md §4), and
+ * `reward_lines`, `cumulative`, `device_seq` and the modules' own tables are
+ * not touched.
+ *
+ * Never deleted: an envelope the verifier has not judged yet (above its
+ * cursor), and one received at or after the end of the newest prunable epoch
+ * — ids and receive times ascend together unless the node's clock stepped
+ * back, so both are checked. Works in id ranges of `chunk` envelopes, one
+ * transaction each, until `maxMs` has passed; `done` says whether it caught up.
+ */
+export async function pruneEpochData(
+  db: Db,
+  keepEpochs: number,
+  o: { chunk?: number; maxMs?: number } = {},
+): Promise<EpochDataPruned> {
+  const out: EpochDataPruned = {
+    throughEpoch: 0,
+    envelopes: 0,
+    contributions: 0,
+    verdicts: 0,
+    digestParts: 0,
+    done: true,
+  };
+  if (!Number.isSafeInteger(keepEpochs) || keepEpochs < 1)
+    throw new RangeError(`keepEpochs must be a positive integer, got ${keepEpochs}`);
+  const newest = await db
+    .selectFrom('epochs')
+    .select((eb) => eb.fn.max('epoch').as('epoch'))
+    .where('status', '=', 'submitted')
+    .where('lines_indexed', '=', 1)
+    .executeTakeFirst();
+  const through = Number(newest?.epoch ?? 0) - keepEpochs;
+  if (through < 1) return out;
+  const cut = await db
+    .selectFrom('epochs')
+    .select(['end_ms', 'status', 'lines_indexed'])
+    .where('epoch', '=', through)
+    .executeTakeFirst();
+  // Epochs are submitted in order, so an earlier one is submitted too; its lines must be in.
+  if (cut?.status !== 'submitted' || Number(cut.lines_indexed) !== 1) return out;
+  out.throughEpoch = through;
+  const endMs = Number(cut.end_ms);
+  out.digestParts = Number(
+    (await db.deleteFrom('digest_parts').where('end_ms', '<=', endMs).executeTakeFirst()).numDeletedRows,
+  );
+  const judged = await verifierPosition(db);
+  const last = await db
+    .selectFrom('envelopes')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .where('received_at', '<', endMs)
+    .where('id', '<=', judged)
+    .executeTakeFirst();
+  const top = Number(last?.id ?? 0);
+  const first = await db
+    .selectFrom('envelopes')
+    .select((eb) => eb.fn.min('id').as('id'))
+    .executeTakeFirst();
+  const chunk = o.chunk ?? 20_000;
+  const deadline = performance.now() + (o.maxMs ?? 10_000);
+  for (let lo = Number(first?.id ?? 1) - 1; lo < top; lo += chunk) {
+    if (performance.now() > deadline) {
+      out.done = false;
+      break;
+    }
+    const hi = Math.min(top, lo + chunk);
+    await db.transaction().execute(async (trx) => {
+      const old = trx
+        .selectFrom('envelopes')
+        .select('id')
+        .where('id', '>', lo)
+        .where('id', '<=', hi)
+        .where('received_at', '<', endMs);
+      out.contributions += Number(
+        (await trx.deleteFrom('contributions').where('envelope_id', 'in', old).executeTakeFirst())
+          .numDeletedRows,
+      );
+      out.verdicts += Number(
+        (await trx.deleteFrom('verdicts').where('envelope_id', 'in', old).executeTakeFirst()).numDeletedRows,
+      );
+      out.envelopes += Number(
+        (
+          await trx
+            .deleteFrom('envelopes')
+            .where('id', '>', lo)
+            .where('id', '<=', hi)
+            .where('received_at', '<', endMs)
+            .executeTakeFirst()
+        ).numDeletedRows,
+      );
+    });
+  }
+  return out;
 }
