@@ -46,8 +46,9 @@ export interface EpochDataPruned {
  * Never deleted: an envelope the verifier has not judged yet (above its
  * cursor), and one received at or after the end of the newest prunable epoch
  * — ids and receive times ascend together unless the node's clock stepped
- * back, so both are checked. Works in id ranges of `chunk` envelopes, one
- * transaction each, until `maxMs` has passed; `done` says whether it caught up.
+ * back, so both are checked. Works in id ranges of `chunk` envelopes
+ * ({@link PRUNE_CHUNK}), one transaction each, until `maxMs` has passed;
+ * `done` says whether it caught up.
  */
 export async function pruneEpochData(
   db: Db,
@@ -96,7 +97,7 @@ export async function pruneEpochData(
     .selectFrom('envelopes')
     .select((eb) => eb.fn.min('id').as('id'))
     .executeTakeFirst();
-  const chunk = o.chunk ?? 20_000;
+  const chunk = o.chunk ?? PRUNE_CHUNK;
   const deadline = performance.now() + (o.maxMs ?? 10_000);
   for (let lo = Number(first?.id ?? 1) - 1; lo < top; lo += chunk) {
     if (performance.now() > deadline) {
@@ -129,6 +130,17 @@ export async function pruneEpochData(
         ).numDeletedRows,
       );
     });
+    // SQLite's statements hold the event loop: ingest gets a turn between chunks.
+    await new Promise((r) => setImmediate(r));
   }
   return out;
 }
+
+/**
+ * Envelopes per pruning transaction: small, because on SQLite a chunk holds
+ * the event loop (ingest waits) while it runs. Measured on SQLite, 1,000,000
+ * devices × 2 heartbeats, each envelope with its verdict and contribution,
+ * all 1,980,000 pruned: 56.5 µs per envelope in chunks of 2,000 (about
+ * 0.11 s each), 41.8 µs in chunks of 20,000 (about 0.84 s each).
+ */
+const PRUNE_CHUNK = 2_000;
