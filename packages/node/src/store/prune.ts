@@ -86,13 +86,17 @@ export async function pruneEpochData(
     (await db.deleteFrom('digest_parts').where('end_ms', '<=', endMs).executeTakeFirst()).numDeletedRows,
   );
   const judged = await verifierPosition(db);
+  // The last envelope received before the end, found from the receive-time index's end
+  // (a max(id) over that range would read all of it: the whole history on a first run).
+  // Ids ascend with receive times; one out of step is caught by the deletes' own condition.
   const last = await db
     .selectFrom('envelopes')
-    .select((eb) => eb.fn.max('id').as('id'))
+    .select('id')
     .where('received_at', '<', endMs)
-    .where('id', '<=', judged)
+    .orderBy('received_at', 'desc')
+    .limit(1)
     .executeTakeFirst();
-  const top = Number(last?.id ?? 0);
+  const top = Math.min(Number(last?.id ?? 0), judged);
   const first = await db
     .selectFrom('envelopes')
     .select((eb) => eb.fn.min('id').as('id'))
