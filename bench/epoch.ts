@@ -97,6 +97,8 @@ export async function benchEpoch(o: {
   devices: number;
   kind: 'sqlite' | 'postgres';
   pgUrl?: string;
+  /** One-minute heartbeat slots in the epoch (default 2: the report's figures). */
+  slots?: number;
 }): Promise<EpochBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-epoch-'));
   const schema = `gw_bench_${randomBytes(4).toString('hex')}`;
@@ -107,7 +109,7 @@ export async function benchEpoch(o: {
   let closeDigest = async () => {};
   try {
     const slotSeconds = 60n;
-    const slots = 2;
+    const slots = o.slots ?? 2;
     const startMs = 1_800_000_000_000;
     const window = { epoch: 1, startMs, endMs: startMs + slots * 60_000 };
     // As a node with a large fleet does at start (node.ts), the digest worker is started ahead of the close.
