@@ -6,7 +6,7 @@ import { createTestClient, encodeFunctionData, type Hex, http, keccak256, toHex 
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnvilHandle } from '../src/chain/anvil.ts';
-import { ClaimRevertedError, isStaleProof, sendClaim } from '../src/chain/claims.ts';
+import { ClaimRevertedError, claimWithFreshProof, isStaleProof, sendClaim } from '../src/chain/claims.ts';
 import type { ChainClients } from '../src/chain/clients.ts';
 import type { Deployment } from '../src/chain/deployment.ts';
 import { signRoot } from '../src/chain/oracle.ts';
@@ -152,4 +152,35 @@ describe('sendClaim', () => {
     });
     expect(after - before).toBe(300n);
   }, 120_000);
+});
+
+describe('claimWithFreshProof', () => {
+  /** A claim mined and reverted because its proof had gone stale. */
+  const stale = () => new ClaimRevertedError(`0x${'ab'.repeat(32)}`, true);
+
+  it('asks again after a stale proof, up to three times, and throws anything else at once', async () => {
+    const run = async (outcomes: (Error | string)[]) => {
+      const fetched: number[] = [];
+      const staleSeen: number[] = [];
+      const result = await claimWithFreshProof({
+        fetch: async () => fetched.push(fetched.length + 1),
+        claim: async (n) => {
+          const o = outcomes[n - 1]!;
+          if (o instanceof Error) throw o;
+          return o;
+        },
+        onStale: (n) => staleSeen.push(n),
+      }).catch((e: unknown) => e);
+      return { result, fetched: fetched.length, staleSeen };
+    };
+    expect(await run([stale(), stale(), 'paid'])).toEqual({ result: 'paid', fetched: 3, staleSeen: [1, 2] });
+    const last = stale();
+    expect(await run([stale(), stale(), last, 'never'])).toEqual({
+      result: last,
+      fetched: 3,
+      staleSeen: [1, 2],
+    });
+    const other = new ClaimRevertedError(`0x${'cd'.repeat(32)}`, false);
+    expect(await run([other, 'never'])).toEqual({ result: other, fetched: 1, staleSeen: [] });
+  });
 });

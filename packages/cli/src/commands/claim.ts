@@ -2,14 +2,13 @@ import { resolve } from 'node:path';
 import { groundTokenAbi } from '@groundwork/abi';
 import {
   BaseError,
-  CLAIM_ATTEMPTS,
   ClaimRevertedError,
+  claimWithFreshProof,
   connectChain,
   DEV_KEYS,
-  isStaleProof,
   sendClaim,
 } from '@groundwork/node';
-import { type Address, type Hex, parseEventLogs, type TransactionReceipt } from 'viem';
+import { type Address, type Hex, parseEventLogs } from 'viem';
 import type { ClaimOptions } from '../main.ts';
 import { readRuntime } from '../runtime.ts';
 
@@ -40,36 +39,33 @@ export async function claimCommand(opts: ClaimOptions): Promise<number> {
     };
   };
   let clients: Awaited<ReturnType<typeof connectChain>> | undefined;
-  let receipt: TransactionReceipt | undefined;
-  // A proof made stale by a root that landed after the node answered — refused at the send, or
-  // mined and reverted — is asked for again (CLAIM_ATTEMPTS).
-  for (let attempt = 1; receipt === undefined; attempt++) {
-    const c = await claimable();
-    if (BigInt(c.claimable) === 0n) {
-      process.stdout.write(
-        `nothing to claim for ${account} (cumulative ${c.cumulativeAmount}, epoch ${c.epoch ?? '-'})\n`,
-      );
-      return 0;
-    }
-    clients ??= await connectChain(opts.rpc ?? runtime?.rpcUrl ?? status.rpcUrl);
-    // Default relayer: development account 9, which nothing else in a local network sends from.
-    const w = clients.walletFor((opts['private-key'] ?? DEV_KEYS[9]) as Hex);
-    try {
-      receipt = await sendClaim(clients.publicClient, w, {
+  const receipt = await claimWithFreshProof({
+    fetch: claimable,
+    claim: async (c) => {
+      if (BigInt(c.claimable) === 0n) {
+        process.stdout.write(
+          `nothing to claim for ${account} (cumulative ${c.cumulativeAmount}, epoch ${c.epoch ?? '-'})\n`,
+        );
+        return undefined;
+      }
+      clients ??= await connectChain(opts.rpc ?? runtime?.rpcUrl ?? status.rpcUrl);
+      // Default relayer: development account 9, which nothing else in a local network sends from.
+      const w = clients.walletFor((opts['private-key'] ?? DEV_KEYS[9]) as Hex);
+      return sendClaim(clients.publicClient, w, {
         distributor: status.contracts.distributor,
         account: account as Address,
         cumulativeAmount: BigInt(c.cumulativeAmount),
         proof: c.proof,
       });
-    } catch (err) {
-      if (attempt >= CLAIM_ATTEMPTS || !isStaleProof(err)) throw err;
+    },
+    onStale: (c, err) =>
       process.stderr.write(
         err instanceof ClaimRevertedError
           ? `the claim in ${err.hash} reverted: a root newer than epoch ${c.epoch} landed before it was mined; asking the node again\n`
           : `the proof of epoch ${c.epoch} is no longer the chain's: a newer root landed; asking the node again\n`,
-      );
-    }
-  }
+      ),
+  });
+  if (!receipt) return 0;
   const hash = receipt.transactionHash;
   const moved = parseEventLogs({ abi: groundTokenAbi, logs: receipt.logs, eventName: 'Transfer' })
     .filter((l) => l.address.toLowerCase() === status.contracts.token.toLowerCase())

@@ -27,7 +27,7 @@ import {
 import { mnemonicToAccount } from 'viem/accounts';
 import type { Claimable, Status } from '../api.ts';
 
-export { CLAIM_ATTEMPTS, isStaleProof } from '@groundwork/node/chain/claims.ts';
+export { claimWithFreshProof } from '@groundwork/node/chain/claims.ts';
 
 /** Anvil's development mnemonic; its accounts are only ever offered on chain id 31337. */
 export const DEV_MNEMONIC = 'test test test test test test test test test test test junk';
@@ -228,7 +228,7 @@ export async function claimRewards(
 ): Promise<ClaimResult> {
   const pc = publicClientFor(status);
   const cumulativeAmount = BigInt(claimable.cumulativeAmount);
-  // A claim mined but reverted throws; isStaleProof tells whether a fresh proof can succeed.
+  // A claim mined but reverted throws ClaimRevertedError; claimWithFreshProof retries a stale one.
   const receipt = await sendClaim(pc, wallet.client, {
     distributor: status.contracts.distributor,
     account: wallet.address,

@@ -73,25 +73,23 @@ function Connected({
       setClaim({ s: 'busy', step: 'Fetching the proof…' });
       // A fresh proof: the distributor checks it against the latest root only, and a
       // root that lands before the claim makes it stale; then it is fetched again.
-      let r: ClaimResult | undefined;
-      for (let attempt = 1; r === undefined; attempt++) {
-        const c: Claimable = await api.claimable(wallet.address);
-        const paidSoFar = await chain.claimedOnChain(status, wallet.address);
-        if (BigInt(c.cumulativeAmount) <= paidSoFar) throw new Error('nothing to claim right now');
-        setClaim({
-          s: 'busy',
-          step: `Claiming ${c.claimable} base units against the root of epoch ${c.epoch}…`,
-        });
-        try {
-          r = await chain.claimRewards(status, wallet, c);
-        } catch (error) {
-          if (attempt >= chain.CLAIM_ATTEMPTS || !chain.isStaleProof(error)) throw error;
+      const r = await chain.claimWithFreshProof({
+        fetch: () => api.claimable(wallet.address),
+        claim: async (c: Claimable) => {
+          const paidSoFar = await chain.claimedOnChain(status, wallet.address);
+          if (BigInt(c.cumulativeAmount) <= paidSoFar) throw new Error('nothing to claim right now');
+          setClaim({
+            s: 'busy',
+            step: `Claiming ${c.claimable} base units against the root of epoch ${c.epoch}…`,
+          });
+          return chain.claimRewards(status, wallet, c);
+        },
+        onStale: (c) =>
           setClaim({
             s: 'busy',
             step: `A root newer than epoch ${c.epoch} landed: fetching the proof again…`,
-          });
-        }
-      }
+          }),
+      });
       setClaim({ s: 'done', r });
       reloadBalance();
       reloadClaimable();

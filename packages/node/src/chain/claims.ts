@@ -104,3 +104,28 @@ export async function sendClaim(
   );
   throw new ClaimRevertedError(hash, staleProof);
 }
+
+/**
+ * Claims with a fresh proof, up to {@link CLAIM_ATTEMPTS} times: `fetch` asks
+ * the node what is owed (with its proof), `claim` claims it; when the chain
+ * refuses the proof as stale ({@link isStaleProof}: a root landed between the
+ * node's answer and the claim, or between its send and its block) `onStale`
+ * hears it and the node is asked again. Any other error, or a stale proof on
+ * the last attempt, is thrown. The CLI and the dashboard's wallet page claim
+ * through it.
+ */
+export async function claimWithFreshProof<C, R>(o: {
+  fetch: () => Promise<C>;
+  claim: (owed: C) => Promise<R>;
+  onStale: (owed: C, err: unknown) => void;
+}): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    const owed = await o.fetch();
+    try {
+      return await o.claim(owed);
+    } catch (err) {
+      if (attempt >= CLAIM_ATTEMPTS || !isStaleProof(err)) throw err;
+      o.onStale(owed, err);
+    }
+  }
+}

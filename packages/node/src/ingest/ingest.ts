@@ -10,6 +10,7 @@ import { type Db, dialectOf, jsonRows, sqliteHandleOf } from '../store/db.ts';
 import type { DeviceDirectory, KnownDevice } from '../store/devices.ts';
 import type { Dialect } from '../store/migrations.ts';
 import type { Database } from '../store/schema.ts';
+import { SqliteRowInserter } from '../store/sqliteRows.ts';
 import type { VerifyPool } from './verifyPool.ts';
 
 export type EnvelopeVerdict =
@@ -463,10 +464,8 @@ class SqliteCommit {
   readonly #savepoint: SqliteDatabase.Statement<[]>;
   readonly #release: SqliteDatabase.Statement<[]>;
   readonly #rollbackTo: SqliteDatabase.Statement<[]>;
-  readonly #insert: SqliteDatabase.Statement<[string, number, number, number, string, string, string]>;
-  /** {@link INSERT_ROWS} rows per statement: one sqlite_sequence update and one call for all of them. */
-  readonly #insertMany: SqliteDatabase.Statement<unknown[]>;
-  readonly #args: unknown[] = new Array(7 * INSERT_ROWS);
+  /** {@link INSERT_ROWS} envelopes per statement: one sqlite_sequence update and one call for all of them. */
+  readonly #envelopes: SqliteRowInserter;
 
   constructor(handle: SqliteDatabase.Database) {
     this.#advance = handle.prepare('UPDATE device_seq SET last_seq = ? WHERE device_id = ? AND last_seq < ?');
@@ -480,10 +479,11 @@ class SqliteCommit {
     this.#savepoint = handle.prepare('SAVEPOINT seq_advance');
     this.#release = handle.prepare('RELEASE seq_advance');
     this.#rollbackTo = handle.prepare('ROLLBACK TO seq_advance');
-    const insert = 'INSERT INTO envelopes (device_id, seq, time, received_at, kind, body, sig) VALUES ';
-    this.#insert = handle.prepare(`${insert}(?, ?, ?, ?, ?, ?, ?)`);
-    this.#insertMany = handle.prepare(
-      insert + new Array(INSERT_ROWS).fill('(?, ?, ?, ?, ?, ?, ?)').join(', '),
+    this.#envelopes = new SqliteRowInserter(
+      handle,
+      'INSERT INTO envelopes (device_id, seq, time, received_at, kind, body, sig) VALUES ',
+      7,
+      INSERT_ROWS,
     );
   }
 
@@ -535,28 +535,17 @@ class SqliteCommit {
 
   /** Inserts the envelopes in order (their ids ascend in that order, as SQLite inserts VALUES rows in turn). */
   insert(committed: readonly Candidate[], receivedAt: number): void {
-    const args = this.#args;
-    let i = 0;
-    for (; i + INSERT_ROWS <= committed.length; i += INSERT_ROWS) {
-      for (let k = 0; k < INSERT_ROWS; k++) {
-        const c = committed[i + k]!;
-        const e = c.envelope;
-        const at = 7 * k;
-        args[at] = e.device;
-        args[at + 1] = e.seq;
-        args[at + 2] = e.time;
-        args[at + 3] = receivedAt;
-        args[at + 4] = e.kind;
-        args[at + 5] = c.body;
-        args[at + 6] = e.sig;
-      }
-      this.#insertMany.run(args);
-    }
-    for (; i < committed.length; i++) {
-      const c = committed[i]!;
+    this.#envelopes.insert(0, committed.length, (args, at, row) => {
+      const c = committed[row]!;
       const e = c.envelope;
-      this.#insert.run(e.device, e.seq, e.time, receivedAt, e.kind, c.body, e.sig);
-    }
+      args[at] = e.device;
+      args[at + 1] = e.seq;
+      args[at + 2] = e.time;
+      args[at + 3] = receivedAt;
+      args[at + 4] = e.kind;
+      args[at + 5] = c.body;
+      args[at + 6] = e.sig;
+    });
   }
 }
 

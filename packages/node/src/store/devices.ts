@@ -42,6 +42,9 @@ export async function devicesChangeState(db: Kysely<Database>): Promise<{ seq: n
   return { seq: Number(state.rows[0]?.seq ?? 0), resets: Number(state.rows[0]?.resets ?? 0) };
 }
 
+/** A devices-table row as the directory reads it: id, key type code, public key hex, module, cell, operator, active. */
+type DeviceRow = [string, number, string, string, string, string, number];
+
 /** What a {@link DeviceDirectory.refresh} read: nothing new, the changed devices only, or everything. */
 export type DirectoryRead =
   | { kind: 'none' }
@@ -90,45 +93,48 @@ export class DeviceDirectory {
     // Built apart and swapped in whole: ingest meanwhile (an ingest worker reloads while it
     // serves) sees the previous view, never a half-built one.
     const next = new Map<string, KnownDevice>();
+    const fill = (devices: Iterable<DeviceRow>, seqs: () => Iterable<readonly [string, number]>) => {
+      for (const [id, keyType, key, module, h3, operator, active] of devices)
+        put(next, id, keyType, key, intern(module), h3, intern(operator), active);
+      for (const [id, seq] of seqs()) {
+        const d = next.get(id);
+        if (d) d.lastSeq = Number(seq);
+      }
+    };
     const handle = sqliteHandleOf(db);
     if (handle) {
       // SQLite: rows streamed as arrays, so a million devices never stand as a million row
       // objects at once beside the directory. Measured at 1,000,000 devices (the epoch bench's
       // seed, two loads each): 8.1 s, 413 MB held after GC and a peak RSS of 523 MB, against
       // 13.0–14.1 s, 792 MB and 1,163 MB when every row was read as an object first.
-      // Synchronous, as the whole read was.
-      const devices = handle
-        .prepare('SELECT device_id, key_type, public_key, module, h3_cell, operator, active FROM devices')
-        .raw()
-        .iterate() as IterableIterator<[string, number, string, string, string, string, number]>;
-      for (const [id, keyType, key, module, h3, operator, active] of devices)
-        put(next, id, keyType, key, intern(module), h3, intern(operator), active);
-      const seqs = handle
-        .prepare('SELECT device_id, last_seq FROM device_seq')
-        .raw()
-        .iterate() as IterableIterator<[string, number]>;
-      for (const [id, seq] of seqs) {
-        const d = next.get(id);
-        if (d) d.lastSeq = Number(seq);
-      }
+      // Synchronous, as the whole read was; the seqs' statement starts once the devices' is done.
+      fill(
+        handle
+          .prepare('SELECT device_id, key_type, public_key, module, h3_cell, operator, active FROM devices')
+          .raw()
+          .iterate() as IterableIterator<DeviceRow>,
+        () =>
+          handle.prepare('SELECT device_id, last_seq FROM device_seq').raw().iterate() as IterableIterator<
+            [string, number]
+          >,
+      );
     } else {
       const rows = await db.selectFrom('devices').selectAll().execute();
       const seqs = await db.selectFrom('device_seq').selectAll().execute();
-      for (const r of rows)
-        put(
-          next,
-          r.device_id,
-          r.key_type,
-          r.public_key,
-          intern(r.module),
-          r.h3_cell,
-          intern(r.operator),
-          r.active,
-        );
-      for (const s of seqs) {
-        const d = next.get(s.device_id);
-        if (d) d.lastSeq = Number(s.last_seq);
-      }
+      fill(
+        rows.map(
+          (r): DeviceRow => [
+            r.device_id,
+            r.key_type,
+            r.public_key,
+            r.module,
+            r.h3_cell,
+            r.operator,
+            r.active,
+          ],
+        ),
+        () => seqs.map((r) => [r.device_id, r.last_seq] as const),
+      );
     }
     this.#devices = next;
     this.#seq = state.seq;

@@ -1,5 +1,7 @@
+import type { ExpressionBuilder } from 'kysely';
 import { verifierPosition } from '../verify/verifier.ts';
 import type { Db } from './db.ts';
+import type { Database } from './schema.ts';
 
 /**
  * Bounds the rejections log (the audit trail of refused envelopes) to about
@@ -15,11 +17,7 @@ export async function pruneRejections(db: Db, keep: number): Promise<number> {
     .executeTakeFirst();
   const max = Number(top?.max ?? 0);
   if (max <= keep) return 0;
-  const r = await db
-    .deleteFrom('rejections')
-    .where('id', '<=', max - keep)
-    .executeTakeFirst();
-  return Number(r.numDeletedRows);
+  return deleted(db.deleteFrom('rejections').where('id', '<=', max - keep));
 }
 
 /** What {@link pruneEpochData} deleted, and up to which epoch. */
@@ -82,9 +80,7 @@ export async function pruneEpochData(
   if (cut?.status !== 'submitted' || Number(cut.lines_indexed) !== 1) return out;
   out.throughEpoch = through;
   const endMs = Number(cut.end_ms);
-  out.digestParts = Number(
-    (await db.deleteFrom('digest_parts').where('end_ms', '<=', endMs).executeTakeFirst()).numDeletedRows,
-  );
+  out.digestParts = await deleted(db.deleteFrom('digest_parts').where('end_ms', '<=', endMs));
   const judged = await verifierPosition(db);
   // The last envelope received before the end, found from the receive-time index's end
   // (a max(id) over that range would read all of it: the whole history on a first run).
@@ -109,30 +105,14 @@ export async function pruneEpochData(
       break;
     }
     const hi = Math.min(top, lo + chunk);
+    // This range's envelopes received before the end: the only ones deleted, with their rows.
+    const old = (eb: ExpressionBuilder<Database, 'envelopes'>) =>
+      eb.and([eb('id', '>', lo), eb('id', '<=', hi), eb('received_at', '<', endMs)]);
     await db.transaction().execute(async (trx) => {
-      const old = trx
-        .selectFrom('envelopes')
-        .select('id')
-        .where('id', '>', lo)
-        .where('id', '<=', hi)
-        .where('received_at', '<', endMs);
-      out.contributions += Number(
-        (await trx.deleteFrom('contributions').where('envelope_id', 'in', old).executeTakeFirst())
-          .numDeletedRows,
-      );
-      out.verdicts += Number(
-        (await trx.deleteFrom('verdicts').where('envelope_id', 'in', old).executeTakeFirst()).numDeletedRows,
-      );
-      out.envelopes += Number(
-        (
-          await trx
-            .deleteFrom('envelopes')
-            .where('id', '>', lo)
-            .where('id', '<=', hi)
-            .where('received_at', '<', endMs)
-            .executeTakeFirst()
-        ).numDeletedRows,
-      );
+      const ids = trx.selectFrom('envelopes').select('id').where(old);
+      out.contributions += await deleted(trx.deleteFrom('contributions').where('envelope_id', 'in', ids));
+      out.verdicts += await deleted(trx.deleteFrom('verdicts').where('envelope_id', 'in', ids));
+      out.envelopes += await deleted(trx.deleteFrom('envelopes').where(old));
     });
     // SQLite's statements hold the event loop: ingest gets a turn between chunks.
     await new Promise((r) => setImmediate(r));
@@ -148,3 +128,8 @@ export async function pruneEpochData(
  * 0.11 s each), 41.8 µs in chunks of 20,000 (about 0.84 s each).
  */
 const PRUNE_CHUNK = 2_000;
+
+/** How many rows a DELETE removed. */
+async function deleted(q: { executeTakeFirst(): Promise<{ numDeletedRows: bigint }> }): Promise<number> {
+  return Number((await q.executeTakeFirst()).numDeletedRows);
+}
